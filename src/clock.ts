@@ -1,0 +1,112 @@
+/**
+ * Time as a port. Everything that waits or timestamps takes a Clock, so the same code runs
+ * on the wall clock (live runs) and on a virtual clock (tests, simulation).
+ * Times are milliseconds on a monotonic scale; only differences are meaningful.
+ */
+export interface Clock {
+  now(): number;
+  /** Resolves at (or just after) time t; resolves at once if t has passed; rejects if aborted. */
+  sleepUntil(t: number, signal?: AbortSignal): Promise<void>;
+}
+
+function abortError(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('aborted', 'AbortError');
+}
+
+/**
+ * Wall clock on performance.now(). A single setTimeout is late by up to a few ms and
+ * setTimeout chains drift, so we sleep to ~1.5 ms before the target and then yield with
+ * setImmediate until it arrives: absolute deadlines, no accumulated drift, no core burnt.
+ */
+export class RealClock implements Clock {
+  now(): number {
+    return performance.now();
+  }
+
+  sleepUntil(t: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    if (this.now() >= t) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      let immediate: NodeJS.Immediate | undefined;
+      const onAbort = () => {
+        if (timer) clearTimeout(timer);
+        if (immediate) clearImmediate(immediate);
+        reject(abortError(signal!));
+      };
+      const done = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const spin = () => {
+        immediate = undefined;
+        if (this.now() >= t) return done();
+        immediate = setImmediate(spin);
+      };
+      const tick = () => {
+        timer = undefined;
+        const left = t - this.now();
+        if (left <= 0) return done();
+        if (left > 2) timer = setTimeout(tick, left - 1.5);
+        else immediate = setImmediate(spin);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      tick();
+    });
+  }
+}
+
+/**
+ * Manually advanced clock for tests and virtual-time runs. Sleepers wake in time order when
+ * the clock is advanced past their deadline.
+ */
+export class VirtualClock implements Clock {
+  private t: number;
+  private sleepers: { t: number; seq: number; resolve: () => void }[] = [];
+  private seq = 0;
+
+  constructor(start = 0) {
+    this.t = start;
+  }
+
+  now(): number {
+    return this.t;
+  }
+
+  sleepUntil(t: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    if (t <= this.t) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const entry = { t, seq: this.seq++, resolve: () => resolve() };
+      this.sleepers.push(entry);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          this.sleepers = this.sleepers.filter((s) => s !== entry);
+          reject(abortError(signal));
+        },
+        { once: true },
+      );
+    });
+  }
+
+  /** Earliest pending wake-up time, if any. */
+  nextWake(): number | undefined {
+    let min: number | undefined;
+    for (const s of this.sleepers) if (min === undefined || s.t < min) min = s.t;
+    return min;
+  }
+
+  /** Moves time to `t`, waking every sleeper due by then (in deadline order). */
+  set(t: number): void {
+    if (t < this.t) throw new RangeError(`VirtualClock cannot go back from ${this.t} to ${t}`);
+    this.t = t;
+    const due = this.sleepers.filter((s) => s.t <= t).sort((a, b) => a.t - b.t || a.seq - b.seq);
+    this.sleepers = this.sleepers.filter((s) => s.t > t);
+    for (const s of due) s.resolve();
+  }
+
+  advance(ms: number): void {
+    this.set(this.t + ms);
+  }
+}

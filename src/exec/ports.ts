@@ -1,0 +1,44 @@
+/**
+ * The executor's ports. The executor only schedules: it turns planned requests into calls of
+ * `Dispatch` at the planned times and hands every finished attempt to the `Recorder`. It
+ * knows nothing of HTTP, the mock or reports (those are the adapters on the other side).
+ */
+import type { AttemptRecord } from '../metrics/record.js';
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** One request of the plan, fully decided in advance (deterministic by seed). */
+export interface PlannedRequest {
+  requestId: number;
+  group: string;
+  phase: string;
+  /** Planned start, ms from run start (open loop); for closed loop, set when issued. */
+  targetedStartMs: number;
+  model: string;
+  messages: ChatMessage[];
+  /** Exact token count of the prompt in the model's encoding (our estimate). */
+  promptTokens: number;
+  maxTokens: number;
+  stream: boolean;
+}
+
+/** What one dispatched attempt produced. Failures of the target are outcomes, never throws. */
+export type AttemptResult = Omit<AttemptRecord, 'requestId' | 'attempt' | 'group' | 'phase' | 'targetedStartMs'>;
+
+/** Sends one attempt of a request. Must not throw for target failures. */
+export interface Dispatch {
+  send(req: PlannedRequest, attempt: number, signal: AbortSignal): Promise<AttemptResult>;
+  close?(): Promise<void>;
+}
+
+export interface Recorder {
+  record(rec: AttemptRecord): void;
+}
+
+export type RunEvent =
+  | { type: 'phase-start'; phase: string; atMs: number }
+  | { type: 'phase-end'; phase: string; atMs: number }
+  | { type: 'attempt'; record: AttemptRecord };
