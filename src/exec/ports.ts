@@ -42,3 +42,21 @@ export type RunEvent =
   | { type: 'phase-start'; phase: string; atMs: number }
   | { type: 'phase-end'; phase: string; atMs: number }
   | { type: 'attempt'; record: AttemptRecord };
+
+/** The part of a plan the executor needs (structurally satisfied by plan/'s Plan). */
+export interface ExecPhase {
+  name: string;
+  index: number;
+  startMs: number;
+  durationMs: number;
+  kind: 'open' | 'closed';
+  concurrency?: number;
+  /** Absolute planned start times (ms from run start), ascending. */
+  arrivals?: () => Iterable<number>;
+}
+
+export interface ExecPlan {
+  phases: readonly ExecPhase[];
+  totalDurationMs: number;
+  makeRequest(requestId: number, phase: ExecPhase, targetedStartMs: number): PlannedRequest;
+}

@@ -1,0 +1,165 @@
+/**
+ * Runs a plan: phases in sequence, open loop (arrivals at absolute planned times) or closed
+ * loop (N workers back to back). It only schedules and records; sending is the Dispatch's job.
+ *
+ * Open loop never waits for responses before sending the next request, so a slow or
+ * rejecting target cannot slow the offered load (no coordinated omission): response time is
+ * measured from the planned start. Over `maxInFlight` an arrival is recorded as `dropped`.
+ */
+import type { Clock } from '../clock.js';
+import { InFlight } from './in-flight.js';
+import type { AttemptResult, Dispatch, ExecPhase, ExecPlan, PlannedRequest, Recorder, RunEvent } from './ports.js';
+import type { AttemptRecord } from '../metrics/record.js';
+
+export interface ExecutorOptions {
+  plan: ExecPlan;
+  dispatch: Dispatch;
+  recorder: Recorder;
+  /** Run-relative clock: now() is ms since run start. */
+  clock: Clock;
+  maxInFlight: number;
+  /** Aborting stops scheduling; in-flight attempts get `graceMs` to finish, then are aborted. */
+  stop?: AbortSignal;
+  graceMs?: number;
+  onEvent?: (ev: RunEvent) => void;
+  /** Called whenever the in-flight count changes (for the per-second in-flight series). */
+  onInFlight?: (atMs: number, n: number) => void;
+}
+
+export interface ExecutionResult {
+  interrupted: boolean;
+  requests: number;
+  attempts: number;
+  dropped: number;
+  peakInFlight: number;
+  endMs: number;
+}
+
+/** Yield to I/O after this many back-to-back dispatches when behind schedule. */
+const YIELD_EVERY = 32;
+
+const yieldToIo = () => new Promise<void>((r) => setImmediate(r));
+
+export async function execute(opts: ExecutorOptions): Promise<ExecutionResult> {
+  const { plan, dispatch, recorder, clock, stop } = opts;
+  const inFlight = new InFlight(opts.maxInFlight);
+  const abortRequests = new AbortController();
+  let nextId = 0;
+  let attempts = 0;
+  let dropped = 0;
+  const pending = new Set<Promise<void>>();
+
+  const record = (req: PlannedRequest, attempt: number, res: AttemptResult) => {
+    const rec: AttemptRecord = {
+      requestId: req.requestId,
+      attempt,
+      group: req.group,
+      phase: req.phase,
+      targetedStartMs: req.targetedStartMs,
+      ...res,
+    };
+    recorder.record(rec);
+    opts.onEvent?.({ type: 'attempt', record: rec });
+  };
+
+  const sendTracked = (req: PlannedRequest): Promise<void> => {
+    attempts++;
+    opts.onInFlight?.(clock.now(), inFlight.size);
+    const p = dispatch
+      .send(req, 1, abortRequests.signal)
+      .then(
+        (res) => record(req, 1, res),
+        // A Dispatch must not throw for target failures; if it does anyway, keep the data.
+        (err: unknown) =>
+          record(req, 1, {
+            endMs: clock.now(),
+            outcome: 'network_error',
+            errorCode: 'E_DISPATCH',
+            errorMessage: String((err as Error)?.message ?? err),
+            promptTokensEstimate: req.promptTokens,
+            maxTokens: req.maxTokens,
+          }),
+      )
+      .finally(() => {
+        inFlight.release();
+        pending.delete(p);
+        opts.onInFlight?.(clock.now(), inFlight.size);
+      });
+    pending.add(p);
+    return p;
+  };
+
+  const recordDropped = (req: PlannedRequest) => {
+    dropped++;
+    record(req, 1, {
+      endMs: req.targetedStartMs,
+      outcome: 'dropped',
+      promptTokensEstimate: req.promptTokens,
+      maxTokens: req.maxTokens,
+      stream: req.stream,
+    });
+  };
+
+  const runOpen = async (phase: ExecPhase) => {
+    let burst = 0;
+    for (const t of phase.arrivals!()) {
+      if (stop?.aborted) return;
+      if (clock.now() < t) {
+        burst = 0;
+        try {
+          await clock.sleepUntil(t, stop);
+        } catch {
+          return; // stopped while sleeping
+        }
+      } else if (++burst % YIELD_EVERY === 0) {
+        await yieldToIo();
+      }
+      const req = plan.makeRequest(nextId++, phase, t);
+      if (inFlight.tryAcquire()) void sendTracked(req);
+      else recordDropped(req);
+    }
+  };
+
+  const runClosed = async (phase: ExecPhase) => {
+    const end = phase.startMs + phase.durationMs;
+    const worker = async () => {
+      while (!stop?.aborted && clock.now() < end) {
+        if (!inFlight.tryAcquire()) return; // maxInFlight below concurrency caps the workers
+        const req = plan.makeRequest(nextId++, phase, clock.now());
+        await sendTracked(req);
+      }
+    };
+    await Promise.all(Array.from({ length: phase.concurrency ?? 1 }, worker));
+  };
+
+  for (const phase of plan.phases) {
+    if (stop?.aborted) break;
+    try {
+      await clock.sleepUntil(phase.startMs, stop);
+    } catch {
+      break;
+    }
+    opts.onEvent?.({ type: 'phase-start', phase: phase.name, atMs: clock.now() });
+    if (phase.kind === 'open') await runOpen(phase);
+    else await runClosed(phase);
+    opts.onEvent?.({ type: 'phase-end', phase: phase.name, atMs: clock.now() });
+  }
+
+  const interrupted = stop?.aborted ?? false;
+  if (interrupted && pending.size > 0) {
+    const grace = opts.graceMs ?? 5_000;
+    const timer = setTimeout(() => abortRequests.abort(new Error('interrupted')), grace);
+    await Promise.allSettled([...pending]);
+    clearTimeout(timer);
+  } else {
+    await Promise.allSettled([...pending]);
+  }
+  return {
+    interrupted,
+    requests: nextId,
+    attempts,
+    dropped,
+    peakInFlight: inFlight.maxSeen,
+    endMs: clock.now(),
+  };
+}
