@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { RealClock, VirtualClock } from '../../src/clock.js';
+
+describe('VirtualClock', () => {
+  it('wakes sleepers in deadline order only when time reaches them', async () => {
+    const c = new VirtualClock();
+    const woke: number[] = [];
+    void c.sleepUntil(30).then(() => woke.push(30));
+    void c.sleepUntil(10).then(() => woke.push(10));
+    void c.sleepUntil(20).then(() => woke.push(20));
+    expect(c.nextWake()).toBe(10);
+    c.set(15);
+    await Promise.resolve();
+    expect(woke).toEqual([10]);
+    c.set(40);
+    await new Promise((r) => setImmediate(r));
+    expect(woke).toEqual([10, 20, 30]);
+    expect(() => c.set(5)).toThrow(/cannot go back/);
+  });
+
+  it('rejects a sleep when its signal aborts', async () => {
+    const c = new VirtualClock();
+    const ac = new AbortController();
+    const p = c.sleepUntil(100, ac.signal);
+    ac.abort(new Error('stop'));
+    await expect(p).rejects.toThrow('stop');
+    expect(c.nextWake()).toBeUndefined();
+  });
+});
+
+describe('RealClock', () => {
+  it('never wakes before the deadline', async () => {
+    const c = new RealClock();
+    for (let i = 0; i < 20; i++) {
+      const target = c.now() + 3 + (i % 4);
+      await c.sleepUntil(target);
+      expect(c.now()).toBeGreaterThanOrEqual(target);
+    }
+  });
+
+  it('rejects when aborted while sleeping', async () => {
+    const c = new RealClock();
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(new Error('bye')), 5);
+    await expect(c.sleepUntil(c.now() + 10_000, ac.signal)).rejects.toThrow('bye');
+  });
+});
