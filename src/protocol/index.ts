@@ -1,0 +1,3 @@
+export * from './duration.js';
+export * from './openai.js';
+export * from './sse.js';
