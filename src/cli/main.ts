@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+/** The limitprobe command line. The only module that calls process.exit. */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { mockCommand } from './mock-command.js';
+import { runCommand } from './run-command.js';
+import { EXIT, exitCodeFor, printError } from './exit.js';
+
+async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  await yargs(argv)
+    .scriptName('limitprobe')
+    .usage('$0 <command> [options]')
+    .command(runCommand((c) => (code = c)))
+    .command(mockCommand((c) => (code = c)))
+    .demandCommand(1, 'Name a command: run or mock.')
+    .strict()
+    .recommendCommands()
+    .help()
+    .alias('h', 'help')
+    .version()
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .fail((msg, err, y) => {
+      if (err) throw err;
+      process.stderr.write(`${y.help ? '' : ''}limitprobe: ${msg}\nRun "limitprobe --help" for usage.\n`);
+      code = EXIT.config;
+    })
+    .parseAsync();
+  return code;
+}
+
+main(hideBin(process.argv)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    printError(err);
+    process.exitCode = exitCodeFor(err);
+  },
+);
