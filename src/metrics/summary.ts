@@ -1,0 +1,218 @@
+/**
+ * End-of-run aggregation. `MetricsCollector` is a Recorder: every finished attempt lands in
+ * exactly one cell (phase × group); the "all groups" and "total" rows are built at the end by
+ * merging cells (HDR histograms add losslessly), so each value is recorded once.
+ *
+ * Definitions (ARCHITECTURE.md "Metric definitions"):
+ * - latency = end − start; response time = end − targetedStart (includes client queueing and
+ *   schedule lag: no coordinated omission); TTFT = firstToken − start (streaming only);
+ *   ITL = (end − firstToken)/(completionTokens − 1) per request, when completionTokens ≥ 2;
+ *   schedule lag = start − targetedStart.
+ * - latency, response time, TTFT and ITL describe *ok* attempts only: a 429 answered in 40 ms
+ *   would otherwise make an overloaded target look faster. Schedule lag covers every sent
+ *   attempt (it measures the client, not the target).
+ * - attempts = sent attempts (dropped ones were never sent); requests = distinct requests,
+ *   counted as records with attempt 1 (every request has exactly one, dropped included), so
+ *   no per-request set is kept.
+ * - tokens in = prompt tokens of ok attempts from server usage, else our estimate; tokens out =
+ *   completion tokens of ok attempts (usage). The estimate's own sum is kept beside it.
+ */
+import type { Recorder } from '../exec/ports.js';
+import { Histogram, type HistogramStats } from './histogram.js';
+import { OUTCOMES, type AttemptRecord, type Outcome } from './record.js';
+
+export const TOTAL_SCOPE = 'total';
+/** Group value of rows that aggregate every group. */
+export const ALL_GROUPS = '*';
+
+export interface Pricing {
+  inputPerMillionUsd: number;
+  outputPerMillionUsd: number;
+}
+
+export interface Summary {
+  /** Phase name, or "total". */
+  scope: string;
+  /** Group name, or "*" for all groups. */
+  group: string;
+  durationS?: number;
+  attempts: number;
+  requests: number;
+  counts: Record<Outcome, number>;
+  okRps?: number;
+  attemptRps?: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Σ of our tokenizer's prompt estimate over the same ok attempts (compare with inputTokens). */
+  inputTokensEstimate: number;
+  /** ok attempts without server usage (their input tokens are the estimate). */
+  usageMissing: number;
+  inputTokensPerS?: number;
+  outputTokensPerS?: number;
+  costUsd?: number;
+  latency: HistogramStats;
+  responseTime: HistogramStats;
+  ttft: HistogramStats;
+  itl: HistogramStats;
+  scheduleLag: HistogramStats;
+  interrupted: boolean;
+  simulated: boolean;
+}
+
+export interface SummaryOptions {
+  pricing?: Pricing;
+  interrupted?: boolean;
+  simulated?: boolean;
+}
+
+function zeroCounts(): Record<Outcome, number> {
+  return Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
+}
+
+/** Everything kept for one (scope, group) cell; mergeable. */
+class Cell {
+  counts = zeroCounts();
+  attempts = 0;
+  requests = 0;
+  inputTokens = 0;
+  outputTokens = 0;
+  inputTokensEstimate = 0;
+  usageMissing = 0;
+  latency = new Histogram();
+  responseTime = new Histogram();
+  ttft = new Histogram();
+  itl = new Histogram();
+  scheduleLag = new Histogram();
+
+  add(r: AttemptRecord): void {
+    this.counts[r.outcome]++;
+    if (r.attempt === 1) this.requests++;
+    if (r.startMs === undefined) return; // dropped: never sent
+    this.attempts++;
+    this.scheduleLag.record(r.startMs - r.targetedStartMs);
+    if (r.outcome !== 'ok') return;
+    this.latency.record(r.endMs - r.startMs);
+    this.responseTime.record(r.endMs - r.targetedStartMs);
+    if (r.firstTokenMs !== undefined) {
+      this.ttft.record(r.firstTokenMs - r.startMs);
+      if (r.completionTokens !== undefined && r.completionTokens >= 2) {
+        this.itl.record((r.endMs - r.firstTokenMs) / (r.completionTokens - 1));
+      }
+    }
+    if (r.promptTokens === undefined) this.usageMissing++;
+    this.inputTokens += r.promptTokens ?? r.promptTokensEstimate;
+    this.inputTokensEstimate += r.promptTokensEstimate;
+    this.outputTokens += r.completionTokens ?? 0;
+  }
+
+  merge(o: Cell): this {
+    for (const k of OUTCOMES) this.counts[k] += o.counts[k];
+    this.attempts += o.attempts;
+    this.requests += o.requests;
+    this.inputTokens += o.inputTokens;
+    this.outputTokens += o.outputTokens;
+    this.inputTokensEstimate += o.inputTokensEstimate;
+    this.usageMissing += o.usageMissing;
+    this.latency.add(o.latency);
+    this.responseTime.add(o.responseTime);
+    this.ttft.add(o.ttft);
+    this.itl.add(o.itl);
+    this.scheduleLag.add(o.scheduleLag);
+    return this;
+  }
+}
+
+const perSecond = (n: number, s: number | undefined) => (s ? n / s : undefined);
+
+export class MetricsCollector implements Recorder {
+  /** phase → group → cell. Map order = first-seen order, which is what reports show. */
+  private readonly cells = new Map<string, Map<string, Cell>>();
+  private readonly phases = new Map<string, { startMs: number; durationMs: number }>();
+  private totalDurationMs?: number;
+
+  constructor(private readonly defaults: SummaryOptions = {}) {}
+
+  addPhase(name: string, startMs: number, durationMs: number): void {
+    this.phases.set(name, { startMs, durationMs });
+    if (!this.cells.has(name)) this.cells.set(name, new Map());
+  }
+
+  setTotalDuration(durationMs: number): void {
+    this.totalDurationMs = durationMs;
+  }
+
+  record(rec: AttemptRecord): void {
+    let groups = this.cells.get(rec.phase);
+    if (!groups) this.cells.set(rec.phase, (groups = new Map()));
+    let cell = groups.get(rec.group);
+    if (!cell) groups.set(rec.group, (cell = new Cell()));
+    cell.add(rec);
+  }
+
+  /**
+   * Rows: for each phase (addPhase order, then phases only seen in records) and then "total",
+   * one "*" row, followed by one row per group when there is more than one group.
+   */
+  summaries(opts: SummaryOptions = {}): Summary[] {
+    const o = { ...this.defaults, ...opts };
+    const groupNames = [...new Set([...this.cells.values()].flatMap((g) => [...g.keys()]))];
+    const perGroup = groupNames.length > 1;
+    const rows: Summary[] = [];
+    const totalByGroup = new Map(groupNames.map((g) => [g, new Cell()]));
+
+    for (const [phase, groups] of this.cells) {
+      const durationMs = this.phases.get(phase)?.durationMs;
+      const all = new Cell();
+      for (const [g, cell] of groups) {
+        all.merge(cell);
+        totalByGroup.get(g)!.merge(cell);
+      }
+      rows.push(toSummary(phase, ALL_GROUPS, all, durationMs, o));
+      if (perGroup) for (const g of groupNames) rows.push(toSummary(phase, g, groups.get(g) ?? new Cell(), durationMs, o));
+    }
+
+    const totalMs = this.totalDurationMs ?? this.phaseSpanMs();
+    const total = new Cell();
+    for (const c of totalByGroup.values()) total.merge(c);
+    rows.push(toSummary(TOTAL_SCOPE, ALL_GROUPS, total, totalMs, o));
+    if (perGroup) for (const g of groupNames) rows.push(toSummary(TOTAL_SCOPE, g, totalByGroup.get(g)!, totalMs, o));
+    return rows;
+  }
+
+  /** Fallback total duration: first phase start to last phase end. */
+  private phaseSpanMs(): number | undefined {
+    if (!this.phases.size) return undefined;
+    const ps = [...this.phases.values()];
+    return Math.max(...ps.map((p) => p.startMs + p.durationMs)) - Math.min(...ps.map((p) => p.startMs));
+  }
+}
+
+function toSummary(scope: string, group: string, c: Cell, durationMs: number | undefined, o: SummaryOptions): Summary {
+  const s = durationMs === undefined ? undefined : durationMs / 1000;
+  return {
+    scope,
+    group,
+    durationS: s,
+    attempts: c.attempts,
+    requests: c.requests,
+    counts: { ...c.counts },
+    okRps: perSecond(c.counts.ok, s),
+    attemptRps: perSecond(c.attempts, s),
+    inputTokens: c.inputTokens,
+    outputTokens: c.outputTokens,
+    inputTokensEstimate: c.inputTokensEstimate,
+    usageMissing: c.usageMissing,
+    inputTokensPerS: perSecond(c.inputTokens, s),
+    outputTokensPerS: perSecond(c.outputTokens, s),
+    costUsd: o.pricing
+      ? (c.inputTokens * o.pricing.inputPerMillionUsd + c.outputTokens * o.pricing.outputPerMillionUsd) / 1e6
+      : undefined,
+    latency: c.latency.stats(),
+    responseTime: c.responseTime.stats(),
+    ttft: c.ttft.stats(),
+    itl: c.itl.stats(),
+    scheduleLag: c.scheduleLag.stats(),
+    interrupted: o.interrupted ?? false,
+    simulated: o.simulated ?? false,
+  };
+}
