@@ -1,0 +1,22 @@
+export { DEFAULTS, DIALECTS, defaultOutputDir, defaultPhaseName, type Dialect } from './defaults.js';
+export type {
+  Arrival,
+  ArrivalType,
+  HttpTarget,
+  MockTarget,
+  Phase,
+  Scenario,
+  ScenarioInput,
+  Target,
+  TokenDist,
+} from './schema.js';
+export { scenarioSchema } from './schema.js';
+export { parseScenario } from './parse.js';
+export { loadScenario, parseScenarioText } from './load.js';
+export { applyOverrides, type Overrides } from './overrides.js';
+export { resolveSecrets, type ResolvedSecrets } from './secrets.js';
+export { resolvedForReport } from './redact.js';
+export { scenarioJsonSchema, scenarioJsonSchemaText } from './json-schema.js';
+export { toInput } from './to-input.js';
+export { formatPath, parsePath, type PathSegment } from './paths.js';
+export type { SourceFormat } from './source-text.js';

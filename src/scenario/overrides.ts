@@ -1,0 +1,118 @@
+/**
+ * Command-line overrides. Each flag becomes edits of the scenario's input form at a path;
+ * the edited input is validated again by the same schema as the file, and any issue at an
+ * edited path is reported under the flag's name. A general `--set path=value` is one more
+ * edit (see `Edits.set`).
+ */
+import { ConfigError, type Issue } from '../errors.js';
+import { parseScenario } from './parse.js';
+import { parsePath, setAt, type PathSegment } from './paths.js';
+import type { Scenario, ScenarioInput } from './schema.js';
+import { toInput } from './to-input.js';
+
+export interface Overrides {
+  /** `--target-url`: the target becomes kind http with this baseUrl (model kept if set). */
+  targetUrl?: string;
+  model?: string;
+  apiKeyEnv?: string;
+  dialect?: string;
+  /** `--rate`: every phase's arrival rate; closed-loop phases become constant arrivals. */
+  rate?: number | string;
+  /** `--duration`: every phase's duration. */
+  duration?: number | string;
+  seed?: number | string;
+  outDir?: string;
+}
+
+/** Numbers typed on a command line arrive as strings; the schema wants numbers for these. */
+function numeric(v: number | string): number | string {
+  return typeof v === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v;
+}
+
+/** Edits of plain input data, remembering which flag made each one. */
+class Edits {
+  readonly made: { path: PathSegment[]; flag: string }[] = [];
+  constructor(readonly input: Record<string, unknown>) {}
+
+  set(path: PathSegment[], value: unknown, flag: string): void {
+    setAt(this.input, path, value);
+    this.made.push({ path, flag });
+  }
+
+  /** The flag whose edit an issue path falls under, if any. */
+  flagFor(issuePath: string): string | undefined {
+    let segs: PathSegment[];
+    try {
+      segs = parsePath(issuePath);
+    } catch {
+      return undefined;
+    }
+    return this.made.find((e) => e.path.every((s, i) => segs[i] === s))?.flag;
+  }
+}
+
+export function applyOverrides(scenario: Scenario, o: Overrides): Scenario {
+  const given = Object.entries(o).filter(([, v]) => v !== undefined);
+  if (given.length === 0) return scenario;
+
+  const input = toInput(scenario) as ScenarioInput & Record<string, unknown>;
+  const edits = new Edits(input);
+  const problems: Issue[] = [];
+
+  if (o.targetUrl !== undefined) {
+    if (input.target.kind !== 'http') {
+      // Mock-only settings (profile, limits, latency) have no meaning for a real API.
+      input.target = { kind: 'http', model: input.target.model } as ScenarioInput['target'];
+    }
+    edits.set(['target', 'baseUrl'], o.targetUrl, '--target-url');
+  }
+  if (o.model !== undefined) edits.set(['target', 'model'], o.model, '--model');
+  for (const [key, flag] of [['apiKeyEnv', '--api-key-env'], ['dialect', '--dialect']] as const) {
+    if (o[key] === undefined) continue;
+    if (input.target.kind !== 'http') {
+      problems.push({ path: flag, expected: 'an http target (give --target-url, or target.kind: http)', found: `target kind "${input.target.kind}"` });
+    } else edits.set(['target', key], o[key], flag);
+  }
+  if (o.rate !== undefined) {
+    const rate = numeric(o.rate);
+    input.phases.forEach((p, i) => {
+      if (p.arrival !== undefined) edits.set(['phases', i, 'arrival', 'rate'], rate, '--rate');
+      else {
+        delete p.concurrency;
+        edits.set(['phases', i, 'arrival'], { type: 'constant', rate }, '--rate');
+      }
+    });
+  }
+  if (o.duration !== undefined) {
+    const duration = numeric(o.duration);
+    input.phases.forEach((_, i) => edits.set(['phases', i, 'duration'], duration, '--duration'));
+  }
+  if (o.seed !== undefined) edits.set(['seed'], numeric(o.seed), '--seed');
+  if (o.outDir !== undefined) edits.set(['output', 'dir'], o.outDir, '--out');
+
+  let result: Scenario | undefined;
+  try {
+    result = parseScenario(input, 'after overrides');
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    problems.push(...e.issues.map((issue) => relabel(issue, edits)));
+  }
+  if (problems.length > 0 || !result) throw new ConfigError('invalid overrides', dedupe(problems));
+  return result;
+}
+
+function relabel(issue: Issue, edits: Edits): Issue {
+  const flag = edits.flagFor(issue.path);
+  if (flag) return { ...issue, path: flag };
+  const flags = [...new Set(edits.made.map((e) => e.flag))].join(', ');
+  return { ...issue, message: [issue.message, `after applying ${flags}`].filter(Boolean).join('; ') };
+}
+
+/** The same flag fails the same way in every phase: say it once. */
+function dedupe(issues: Issue[]): Issue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const k = `${i.path}\0${i.expected}\0${i.found}`;
+    return seen.has(k) ? false : (seen.add(k), true);
+  });
+}
