@@ -1,0 +1,142 @@
+/**
+ * Continuous-refill token bucket, the limiter OpenAI's and Groq's numbers match exactly
+ * (reference §6): capacity L (the per-minute limit), refilled at L/60000 per ms, capped at L.
+ *
+ * - remaining  = the bucket's content (reported floored to an integer)
+ * - reset      = (L − remaining) × 60000 / L ms   (time until full again)
+ * - wait on a rejection of `requested`: (used + requested − L) × 60000 / L ms, used = L − ⌊remaining⌋
+ *
+ * The arithmetic is pure, (state, now, cost) → (state, decision), so the same functions run
+ * over any `BucketStore`: in memory here, atomically in a shared store (e.g. Redis with a
+ * compare-and-set or a script) when several mock instances must enforce one org-wide limit.
+ */
+
+/** What is stored per bucket: its content at an instant. Absent state means "full". */
+export interface BucketState {
+  level: number;
+  at: number;
+}
+
+export interface BucketSpec {
+  /** Capacity L. */
+  limit: number;
+  /** Refill period: the bucket goes from empty to full in this many ms (60000 for per-minute limits). */
+  windowMs: number;
+}
+
+/** Header/state view of a bucket at an instant. */
+export interface BucketView {
+  limit: number;
+  /** ⌊content⌋, never negative. */
+  remaining: number;
+  /** ms until full, from the exact (unfloored) content. */
+  resetMs: number;
+}
+
+export type TakeDecision =
+  | { ok: true; level: number }
+  | {
+      ok: false;
+      level: number;
+      /** L − ⌊level⌋: what the 429 message calls "Used". */
+      used: number;
+      /** (used + cost − L) × window / L ms: "Please try again in". */
+      waitMs: number;
+      /** The request can never fit (cost > L). */
+      never: boolean;
+    };
+
+export function perMinute(limit: number): BucketSpec {
+  return { limit, windowMs: 60_000 };
+}
+
+/** The content at `now` (refilled since `state.at`, capped at L). */
+export function levelAt(spec: BucketSpec, state: BucketState | undefined, now: number): number {
+  if (state === undefined) return spec.limit;
+  const dt = now - state.at;
+  if (dt <= 0) return state.level;
+  const lvl = state.level + (dt * spec.limit) / spec.windowMs;
+  return lvl >= spec.limit ? spec.limit : lvl;
+}
+
+export function viewOf(spec: BucketSpec, level: number): BucketView {
+  const remaining = level <= 0 ? 0 : Math.floor(level + 1e-9);
+  const missing = spec.limit - level;
+  return { limit: spec.limit, remaining, resetMs: missing <= 0 ? 0 : (missing * spec.windowMs) / spec.limit };
+}
+
+/**
+ * Decides whether `cost` fits at `now` without changing anything; `commit` applies it.
+ * Split in two so several buckets can all be checked before any is debited.
+ */
+export function check(spec: BucketSpec, state: BucketState | undefined, now: number, cost: number): TakeDecision {
+  const level = levelAt(spec, state, now);
+  if (cost <= level + 1e-9) return { ok: true, level };
+  const used = spec.limit - Math.max(0, Math.floor(level + 1e-9));
+  const waitMs = Math.max(0, ((used + cost - spec.limit) * spec.windowMs) / spec.limit);
+  return { ok: false, level, used, waitMs, never: cost > spec.limit };
+}
+
+/** New state after removing `cost` at `now` (level may not go below 0). */
+export function debit(spec: BucketSpec, state: BucketState | undefined, now: number, cost: number): BucketState {
+  const level = levelAt(spec, state, now) - cost;
+  return { level: level > 0 ? level : 0, at: now };
+}
+
+/** New state after returning `amount` at `now` (capped at L): refunds of unused reservations. */
+export function credit(spec: BucketSpec, state: BucketState | undefined, now: number, amount: number): BucketState {
+  const level = levelAt(spec, state, now) + amount;
+  return { level: level < spec.limit ? level : spec.limit, at: now };
+}
+
+/** One-bucket convenience: (state, now, cost) → (state, decision). */
+export function take(
+  spec: BucketSpec,
+  state: BucketState | undefined,
+  now: number,
+  cost: number,
+): { state: BucketState | undefined; decision: TakeDecision } {
+  const decision = check(spec, state, now, cost);
+  return { state: decision.ok ? debit(spec, state, now, cost) : state, decision };
+}
+
+/**
+ * Where bucket states live. `transact` reads the states of `keys`, runs `fn` on them and writes
+ * back what it returns, atomically with respect to other transactions on those keys. `fn` must
+ * be pure (a shared store may re-run it on contention). The memory store is synchronous; a
+ * networked store would offer the same contract behind a promise.
+ */
+export interface BucketStore {
+  transact<R>(
+    keys: readonly string[],
+    fn: (states: readonly (BucketState | undefined)[]) => { states: readonly (BucketState | undefined)[]; result: R },
+  ): R;
+  get(key: string): BucketState | undefined;
+  clear(): void;
+}
+
+export class MemoryBucketStore implements BucketStore {
+  private readonly map = new Map<string, BucketState>();
+
+  transact<R>(
+    keys: readonly string[],
+    fn: (states: readonly (BucketState | undefined)[]) => { states: readonly (BucketState | undefined)[]; result: R },
+  ): R {
+    const before = keys.map((k) => this.map.get(k));
+    const { states, result } = fn(before);
+    for (let i = 0; i < keys.length; i++) {
+      const s = states[i];
+      if (s === undefined) this.map.delete(keys[i]!);
+      else if (s !== before[i]) this.map.set(keys[i]!, s);
+    }
+    return result;
+  }
+
+  get(key: string): BucketState | undefined {
+    return this.map.get(key);
+  }
+
+  clear(): void {
+    this.map.clear();
+  }
+}
