@@ -20,9 +20,9 @@ async function main(argv: string[]): Promise<number> {
     .alias('h', 'help')
     .version()
     .wrap(Math.min(100, process.stdout.columns || 100))
-    .fail((msg, err, y) => {
+    .fail((msg, err) => {
       if (err) throw err;
-      process.stderr.write(`${y.help ? '' : ''}limitprobe: ${msg}\nRun "limitprobe --help" for usage.\n`);
+      process.stderr.write(`limitprobe: ${msg}\nRun "limitprobe --help" for usage.\n`);
       code = EXIT.config;
     })
     .parseAsync();

@@ -12,8 +12,6 @@ export const DEFAULTS = {
   stream: false,
   timeoutMs: 60_000,
   maxInFlight: 512,
-  /** Group of every planned request until scenarios can declare several. */
-  group: 'default',
 } as const;
 
 /** `phase-1`, `phase-2`, … for phases without a name (index is 0-based). */

@@ -1,0 +1,85 @@
+import type { CommandModule } from 'yargs';
+import { applyOverrides, formatSummaryTable, loadScenario, runScenario, type RunEvent } from '../index.js';
+import { EXIT } from './exit.js';
+import { createProgress } from './progress.js';
+
+interface RunArgs {
+  scenario: string;
+  out?: string;
+  seed?: number;
+  json: boolean;
+  quiet: boolean;
+  'target-url'?: string;
+  model?: string;
+  'api-key-env'?: string;
+  dialect?: string;
+  rate?: string;
+  duration?: string;
+}
+
+export function runCommand(setExit: (code: number) => void): CommandModule<object, RunArgs> {
+  return {
+    command: 'run <scenario>',
+    describe: 'Run a scenario file and write CSV reports',
+    builder: (y) =>
+      y
+        .positional('scenario', { type: 'string', demandOption: true, describe: 'Scenario file (YAML or JSON)' })
+        .option('out', { type: 'string', describe: 'Report directory (default: the scenario\'s output.dir)' })
+        .option('seed', { type: 'number', describe: 'Seed for arrivals and request contents' })
+        .option('json', { type: 'boolean', default: false, describe: 'Print the summary as JSON on stdout' })
+        .option('quiet', { type: 'boolean', default: false, describe: 'Print only the summary' })
+        .option('target-url', { type: 'string', describe: 'Send to this OpenAI-compatible base URL instead of the mock' })
+        .option('model', { type: 'string', describe: 'Model name' })
+        .option('api-key-env', { type: 'string', describe: 'Environment variable holding the API key' })
+        .option('dialect', { type: 'string', describe: 'openai | azure | dashscope | anthropic | groq' })
+        .option('rate', { type: 'string', describe: 'Arrival rate for every phase: N (per second), "N/s" or "N/min"' })
+        .option('duration', { type: 'string', describe: 'Duration of every phase: seconds, or "30s", "2m"' }),
+    handler: async (a) => {
+      let scenario = await loadScenario(a.scenario);
+      scenario = applyOverrides(scenario, {
+        targetUrl: a['target-url'],
+        model: a.model,
+        apiKeyEnv: a['api-key-env'],
+        dialect: a.dialect,
+        rate: a.rate,
+        duration: a.duration,
+        seed: a.seed,
+        outDir: a.out,
+      });
+
+      const stop = new AbortController();
+      let signals = 0;
+      const onSignal = () => {
+        // First signal: stop scheduling and flush; a second one: leave at once.
+        if (++signals > 1) process.exit(EXIT.interrupted);
+        process.stderr.write('\nlimitprobe: interrupted — finishing in-flight requests and writing reports (Ctrl-C again to quit now)\n');
+        stop.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+
+      const progress = a.quiet || a.json ? undefined : createProgress(process.stderr);
+      progress?.start(scenario);
+      let result;
+      try {
+        result = await runScenario(scenario, {
+          signal: stop.signal,
+          onEvent: (ev: RunEvent) => progress?.event(ev),
+        });
+      } finally {
+        progress?.stop();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+
+      if (a.json) {
+        process.stdout.write(JSON.stringify({ outDir: result.outDir, interrupted: result.interrupted, summaries: result.summaries }, null, 2) + '\n');
+      } else {
+        process.stdout.write(`\n${scenario.name}${result.interrupted ? ' (interrupted)' : ''}\n`);
+        process.stdout.write(formatSummaryTable(result.summaries) + '\n');
+        process.stdout.write(`\nreports: ${result.outDir}/{requests,timeseries,summary}.csv\n`);
+      }
+      setExit(result.interrupted ? EXIT.interrupted : EXIT.ok);
+    },
+  };
+}

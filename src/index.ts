@@ -1,0 +1,11 @@
+/** Public API: re-exports only. */
+export { runScenario, type RunOptions, type RunResult } from './run.js';
+export { loadScenario, parseScenario, applyOverrides, resolveSecrets, type Scenario, type Overrides } from './scenario/index.js';
+export { buildPlan, type Plan } from './plan/plan.js';
+export { LimitprobeError, ConfigError, MissingSecretError, TargetUnreachableError, isConfigError, type Issue } from './errors.js';
+export { RealClock, VirtualClock, type Clock } from './clock.js';
+export { OUTCOMES, type AttemptRecord, type Outcome } from './metrics/record.js';
+export { classify, type Dialect } from './metrics/classify.js';
+export { formatSummaryTable } from './report/console.js';
+export type { Summary } from './metrics/summary.js';
+export type { RunEvent } from './exec/ports.js';
