@@ -169,39 +169,46 @@ function streamed(core: MockCore, t: Ticket, h: Record<string, string>, includeU
         controller.enqueue(encoder.encode(roleFrame));
         return;
       }
-      // Wait until the next chunk (up to `per` tokens) is due, then send everything due.
-      const dueAt = t.admittedAt + tokenDueMs(t.timing, Math.min(sent + per, n) - 1);
-      if (core.clock.now() < dueAt) {
-        try {
-          await core.scheduler.sleepUntil(dueAt, signal);
-        } catch {
-          stop();
+      // Wait until the next chunk (up to `per` tokens) is due, then send everything due. Loop
+      // until something is sent: a pull that enqueues nothing is not called again.
+      for (;;) {
+        const dueAt = t.admittedAt + tokenDueMs(t.timing, Math.min(sent + per, n) - 1);
+        if (core.clock.now() < dueAt) {
           try {
-            controller.close();
+            await core.scheduler.sleepUntil(dueAt, signal);
           } catch {
-            /* already cancelled */
+            stop();
+            try {
+              controller.close();
+            } catch {
+              /* already cancelled */
+            }
+            return;
           }
+          if (closed) return;
+        }
+        // At least the chunk we waited for is due (guards float rounding in tokensDueBy).
+        const due = Math.max(Math.min(sent + per, n), tokensDueBy(t.timing, core.clock.now() - t.admittedAt, n));
+        let s = '';
+        while (sent < due) {
+          const k = Math.min(per, due - sent);
+          if (k < per && due < n) break; // a partial chunk waits for its last token
+          s += tokenOpen + completionText(offset, sent, k) + tokenClose;
+          sent += k;
+        }
+        if (sent >= n) {
+          s += tail;
+          closed = true;
+          core.finish(t, n);
+          controller.enqueue(encoder.encode(s));
+          controller.close();
           return;
         }
-        if (closed) return;
+        if (s) {
+          controller.enqueue(encoder.encode(s));
+          return;
+        }
       }
-      const due = tokensDueBy(t.timing, core.clock.now() - t.admittedAt, n);
-      let s = '';
-      while (sent < due) {
-        const k = Math.min(per, due - sent);
-        if (k < per && due < n) break; // a partial chunk waits for its last token
-        s += tokenOpen + completionText(offset, sent, k) + tokenClose;
-        sent += k;
-      }
-      if (sent >= n) {
-        s += tail;
-        closed = true;
-        core.finish(t, n);
-        controller.enqueue(encoder.encode(s));
-        controller.close();
-        return;
-      }
-      if (s) controller.enqueue(encoder.encode(s));
     },
     cancel: () => stop(),
   });

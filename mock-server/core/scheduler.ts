@@ -66,8 +66,8 @@ class TimerScheduler implements Scheduler {
   private readonly fire = (): void => {
     this.timer = undefined;
     this.armedAt = Infinity;
-    // Wake everything due now or within the next half millisecond (timer granularity).
-    const horizon = this.clock.now() + 0.5;
+    // Wake everything due by now (never early: a woken stream expects its token to be due).
+    const horizon = this.clock.now();
     const heap = this.heap;
     while (heap.length > 0 && heap[0]!.t <= horizon) {
       const e = this.pop()!;
