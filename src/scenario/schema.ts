@@ -183,8 +183,13 @@ const phaseSchema = strict({
   name: nonEmpty('a phase name').optional(),
   duration: durationSchema,
   arrival: arrivalSchema.optional(),
-  concurrency: positiveInt('a positive integer (workers)').optional(),
-}).superRefine(
+  concurrency: positiveInt('a positive integer (workers)')
+    .optional()
+    .meta({ description: 'Closed loop: this many workers, each sending back to back.' }),
+})
+  // zod cannot say "exactly one of" in JSON Schema; meta keys are copied in, so say it there.
+  .meta({ oneOf: [{ required: ['arrival'] }, { required: ['concurrency'] }] })
+  .superRefine(
   (p, ctx) => {
     const has = (k: string) => (p as Record<string, unknown>)[k] !== undefined;
     if (has('arrival') === has('concurrency')) {
@@ -236,7 +241,9 @@ const scenarioShape = {
     system: nonEmpty('system prompt text').optional(),
   }),
   client: strict({ timeoutMs: positiveInt('a positive integer (ms)').default(DEFAULTS.timeoutMs) }).prefault({}),
-  maxInFlight: positiveInt().default(DEFAULTS.maxInFlight),
+  maxInFlight: positiveInt()
+    .default(DEFAULTS.maxInFlight)
+    .meta({ description: 'Open-loop arrivals while this many requests are in flight are counted `dropped`, not sent.' }),
   phases: z
     .array(phaseSchema, expecting('a list of phases'))
     .min(1, expecting('at least one phase'))

@@ -46,10 +46,11 @@ function syntaxError(source: string, format: SourceFormat, issues: Issue[]): Con
 
 export function parseSourceText(text: string, source: string, format: SourceFormat): SourceText {
   const pos = lineColOf(text);
+  let json: unknown;
   if (format === 'json') {
     // JSON.parse is the strict judge of JSON syntax; the YAML parser below only finds positions.
     try {
-      JSON.parse(text);
+      json = JSON.parse(text);
     } catch (e) {
       const msg = (e as Error).message;
       const at = /position (\d+)/.exec(msg);
@@ -62,6 +63,8 @@ export function parseSourceText(text: string, source: string, format: SourceForm
   // JSON is (for our purposes) YAML 1.2, so one parser gives both data and node positions.
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
+    // Valid JSON the YAML parser balks at (rare: e.g. keys over 1024 chars): data without positions.
+    if (format === 'json') return { data: json, locate: () => undefined };
     throw syntaxError(
       source,
       format,
