@@ -58,16 +58,21 @@ export function buildPlan(scenario: Scenario, opts: BuildPlanOptions = {}): Plan
   });
 
   const { seed } = scenario;
-  const { promptTokens, maxTokens, stream, system } = scenario.request;
-  // The system prompt is fixed: count it once. Prompt size = sum of message contents' tokens.
-  const systemTokens = system === undefined ? 0 : countTokens(system, model);
-  const systemMessages: ChatMessage[] = system === undefined ? [] : [{ role: 'system', content: system }];
+  // Each phase's request spec (the scenario's, with the phase's overrides), prepared once.
+  const specs = scenario.phases.map((p) => {
+    const spec = { ...scenario.request, ...p.request };
+    // The system prompt is fixed: count it once. Prompt size = sum of message contents' tokens.
+    const systemTokens = spec.system === undefined ? 0 : countTokens(spec.system, model);
+    const systemMessages: ChatMessage[] = spec.system === undefined ? [] : [{ role: 'system', content: spec.system }];
+    return { ...spec, systemTokens, systemMessages };
+  });
 
   return {
     phases,
     totalDurationMs: startMs,
     model,
     makeRequest(requestId, phase, targetedStartMs) {
+      const { promptTokens, maxTokens, stream, systemTokens, systemMessages } = specs[phase.index]!;
       const rng = createRng(seed, 'request', requestId);
       const wanted = sample(promptTokens, rng);
       const maxTok = sample(maxTokens, rng);

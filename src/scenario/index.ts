@@ -5,6 +5,7 @@ export type {
   HttpTarget,
   MockTarget,
   Phase,
+  RequestSpec,
   Scenario,
   ScenarioInput,
   Target,

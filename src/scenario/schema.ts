@@ -20,9 +20,18 @@ export type TokenDist =
 export type Arrival = { type: 'constant'; rate: number } | { type: 'poisson'; rate: number };
 export type ArrivalType = Arrival['type'];
 
-export type Phase =
-  | { name: string; durationMs: number; kind: 'open'; arrival: Arrival }
-  | { name: string; durationMs: number; kind: 'closed'; concurrency: number };
+export interface RequestSpec {
+  promptTokens: TokenDist;
+  maxTokens: TokenDist;
+  stream: boolean;
+  system?: string;
+}
+
+/** `request` on a phase overrides those fields of the scenario's request for that phase only. */
+export type Phase = { name: string; durationMs: number; request?: Partial<RequestSpec> } & (
+  | { kind: 'open'; arrival: Arrival }
+  | { kind: 'closed'; concurrency: number }
+);
 
 export interface MockTarget {
   kind: 'mock';
@@ -53,7 +62,7 @@ export interface Scenario {
   description?: string;
   seed: number;
   target: Target;
-  request: { promptTokens: TokenDist; maxTokens: TokenDist; stream: boolean; system?: string };
+  request: RequestSpec;
   client: { timeoutMs: number };
   /** Arrivals over this many requests in flight are counted `dropped`. */
   maxInFlight: number;
@@ -179,9 +188,17 @@ const arrivalSchema = z.discriminatedUnion(
   discriminated('an object such as { type: constant, rate: 10 }', '"constant" or "poisson"'),
 );
 
+const phaseRequestSchema = strict({
+  promptTokens: tokenDistSchema.optional(),
+  maxTokens: tokenDistSchema.optional(),
+  stream: z.boolean(expecting('true or false')).optional(),
+  system: nonEmpty('system prompt text').optional(),
+}).meta({ description: "Overrides of the scenario's request fields for this phase only." });
+
 const phaseSchema = strict({
   name: nonEmpty('a phase name').optional(),
   duration: durationSchema,
+  request: phaseRequestSchema.optional(),
   arrival: arrivalSchema.optional(),
   concurrency: positiveInt('a positive integer (workers)')
     .optional()
@@ -256,8 +273,13 @@ type Parsed = z.output<z.ZodObject<typeof scenarioShape>>;
 
 function normalizePhase(p: Parsed['phases'][number], i: number): Phase {
   const name = p.name ?? defaultPhaseName(i);
-  if (p.arrival) return { name, durationMs: p.duration, kind: 'open', arrival: p.arrival };
-  return { name, durationMs: p.duration, kind: 'closed', concurrency: p.concurrency! };
+  const base = p.request === undefined ? { name, durationMs: p.duration } : { name, durationMs: p.duration, request: dropUndefined(p.request) };
+  if (p.arrival) return { ...base, kind: 'open', arrival: p.arrival };
+  return { ...base, kind: 'closed', concurrency: p.concurrency! };
+}
+
+function dropUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function normalizeTarget(t: Parsed['target']): Target {

@@ -3,7 +3,7 @@
  * Overrides edit this form and re-validate it, so flags are checked exactly like the file.
  */
 import { defaultOutputDir } from './defaults.js';
-import type { Phase, Scenario, ScenarioInput, TokenDist } from './schema.js';
+import type { Phase, RequestSpec, Scenario, ScenarioInput, TokenDist } from './schema.js';
 import { formatDurationMs } from './units.js';
 
 type DistInput = ScenarioInput['request']['promptTokens'];
@@ -13,8 +13,15 @@ function distInput(d: TokenDist): DistInput {
   return d.dist === 'fixed' ? d.value : { ...d };
 }
 
+function requestInput(r: Partial<RequestSpec>): NonNullable<PhaseInput['request']> {
+  const out: NonNullable<PhaseInput['request']> = { ...r } as NonNullable<PhaseInput['request']>;
+  if (r.promptTokens) out.promptTokens = distInput(r.promptTokens);
+  if (r.maxTokens) out.maxTokens = distInput(r.maxTokens);
+  return out;
+}
+
 function phaseInput(p: Phase): PhaseInput {
-  const base = { name: p.name, duration: formatDurationMs(p.durationMs) };
+  const base = { name: p.name, duration: formatDurationMs(p.durationMs), ...(p.request ? { request: requestInput(p.request) } : {}) };
   return p.kind === 'open' ? { ...base, arrival: { ...p.arrival } } : { ...base, concurrency: p.concurrency };
 }
 
