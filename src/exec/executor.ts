@@ -6,6 +6,7 @@
  * rejecting target cannot slow the offered load (no coordinated omission): response time is
  * measured from the planned start. Over `maxInFlight` an arrival is recorded as `dropped`.
  */
+import { setMaxListeners } from 'node:events';
 import type { Clock } from '../clock.js';
 import { InFlight } from './in-flight.js';
 import type { AttemptResult, Dispatch, ExecPhase, ExecPlan, PlannedRequest, Recorder, RunEvent } from './ports.js';
@@ -44,6 +45,8 @@ export async function execute(opts: ExecutorOptions): Promise<ExecutionResult> {
   const { plan, dispatch, recorder, clock, stop } = opts;
   const inFlight = new InFlight(opts.maxInFlight);
   const abortRequests = new AbortController();
+  // Every in-flight attempt listens to this one signal: thousands of listeners are expected.
+  setMaxListeners(0, abortRequests.signal);
   let nextId = 0;
   let attempts = 0;
   let dropped = 0;
