@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { createMockServer } from '../../mock-server/index.js';
+import { ConfigError } from '../index.js';
 import { EXIT } from './exit.js';
 
 interface MockArgs {
@@ -36,9 +37,9 @@ export function mockCommand(setExit: (code: number) => void): CommandModule<obje
         .check((a) => {
           for (const k of ['rpm', 'tpm', 'context-window', 'tokens-per-second'] as const) {
             const v = a[k];
-            if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new Error(`--${k}: expected a positive number, found ${String(v)}`);
+            if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new ConfigError(`--${k}: expected a positive number, found ${String(v)}`);
           }
-          if (!(Number.isInteger(a.port) && a.port >= 0 && a.port <= 65535)) throw new Error(`--port: expected an integer 0–65535, found ${a.port}`);
+          if (!(Number.isInteger(a.port) && a.port >= 0 && a.port <= 65535)) throw new ConfigError(`--port: expected an integer 0–65535, found ${a.port}`);
           return true;
         }),
     handler: async (a) => {
