@@ -1,16 +1,29 @@
 /**
- * The mock over real HTTP: a thin node:http server in front of msw's `getResponse`. Each
- * request becomes a Fetch Request (body buffered, size-capped; an AbortSignal that fires when
- * the client goes away before the response is finished, so streams stop generating), and the
- * Response is written back with backpressure. No setupServer/interceptors in this process.
+ * The mock over real HTTP: a thin node:http server in front of the MSW handlers.
+ *
+ * Every request body is buffered (capped at maxBodyBytes → 413) and gets an AbortSignal that
+ * fires when the client goes away before its response is finished, so waiting replies and
+ * streams stop generating. Responses are written with a content-length (JSON) or streamed
+ * with backpressure (SSE).
+ *
+ * Dispatch (`dispatch` option):
+ * - 'direct' (default): POST …/chat/completions, the hot path, calls the same route function
+ *   the MSW handler wraps (core/chat.ts) without building Fetch Request/Response objects;
+ *   every other route goes through msw's `getResponse(handlers, request)`. Same behaviour,
+ *   several times the throughput (msw clones each request, parses cookies, and Node 20's web
+ *   streams are costly; see bench/mock-throughput.ts).
+ * - 'msw': every request goes through `getResponse`, exactly as the handlers are exported.
+ * No setupServer/interceptors run in this process either way.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getResponse } from 'msw';
-import { ConfigError } from '../src/errors.js';
+import { ConfigError, type Issue } from '../src/errors.js';
+import { chatCompletions, serverErrorReply } from './core/chat.js';
 import { MockCore, type MockCoreOptions } from './core/core.js';
 import * as dialect from './core/dialect-openai.js';
-import { createHandlers } from './handlers.js';
+import type { Reply } from './core/reply.js';
+import { CHAT_COMPLETIONS_PATH, createHandlers } from './handlers.js';
 
 export { MockCore, createMockCore, type MockCoreOptions, type ChatAdmission, type Ticket, type ResolvedModel, type MockSettings } from './core/core.js';
 export type { MockState, ModelState, RejectionClass } from './core/state.js';
@@ -28,6 +41,8 @@ export interface MockServerOptions extends MockCoreOptions {
   port?: number;
   /** Wire dialect; only 'openai' exists so far. */
   dialect?: 'openai';
+  /** 'direct' (default): chat completions skip msw's per-request machinery; 'msw': everything through getResponse. */
+  dispatch?: 'direct' | 'msw';
 }
 
 export interface MockServer {
@@ -39,23 +54,13 @@ export interface MockServer {
   close(): Promise<void>;
 }
 
-function send(res: ServerResponse, w: dialect.WireResponse, closeConnection = false): void {
-  const body = Buffer.from(w.body);
-  w.headers['content-length'] = String(body.length);
+function sendWire(res: ServerResponse, w: dialect.WireResponse, closeConnection = false): void {
   if (closeConnection) w.headers['connection'] = 'close';
-  res.writeHead(w.status, w.headers);
-  res.end(body);
+  writeReply(res, { status: w.status, headers: w.headers, body: w.body }).catch(() => res.destroy());
 }
 
-function headersOf(req: IncomingMessage): [string, string][] {
-  const raw = req.rawHeaders;
-  const out: [string, string][] = [];
-  for (let i = 0; i < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!]);
-  return out;
-}
-
-/** Reads the body up to `max` bytes; undefined (and the request drained) when larger. */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined | 'aborted'> {
+/** Reads the body up to `max` bytes: the bytes, 'over' (larger; the rest is drained), or 'aborted'. */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'over' | 'aborted'> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -66,7 +71,7 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined
       if (size > max) {
         over = true;
         chunks.length = 0;
-        resolve(undefined);
+        resolve('over');
         return;
       }
       chunks.push(c);
@@ -79,14 +84,100 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined
   });
 }
 
+function waitDrain(res: ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const go = () => {
+      res.off('drain', go);
+      res.off('close', go);
+      resolve();
+    };
+    res.on('drain', go);
+    res.on('close', go);
+  });
+}
+
+/** Writes a Reply: JSON with a content-length in one write; streams chunk by chunk with backpressure. */
+async function writeReply(res: ServerResponse, r: Reply): Promise<void> {
+  if (res.destroyed) {
+    if ('stream' in r) r.stream.cancel();
+    return;
+  }
+  if ('body' in r) {
+    if (r.status === 499) return; // the client is gone
+    r.headers['content-length'] = String(Buffer.byteLength(r.body));
+    res.writeHead(r.status, r.headers);
+    res.end(r.body);
+    return;
+  }
+  const src = r.stream;
+  const onClose = () => {
+    if (!res.writableFinished) src.cancel();
+  };
+  res.on('close', onClose);
+  res.writeHead(r.status, r.headers);
+  try {
+    for (;;) {
+      const chunk = await src.next();
+      if (chunk === undefined || res.destroyed) break;
+      if (!res.write(chunk)) await waitDrain(res);
+    }
+    if (!res.destroyed) res.end();
+  } finally {
+    res.off('close', onClose);
+  }
+}
+
+/** Writes a Fetch Response (the msw path). */
+async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((v, k) => {
+    headers[k] = v;
+  });
+  const ct = headers['content-type'] ?? '';
+  if (!response.body || !ct.startsWith('text/event-stream')) {
+    const buf = response.body ? Buffer.from(await response.arrayBuffer()) : undefined;
+    if (res.destroyed) return;
+    headers['content-length'] = String(buf ? buf.length : 0);
+    res.writeHead(response.status, headers);
+    res.end(buf);
+    return;
+  }
+  res.writeHead(response.status, headers);
+  res.flushHeaders();
+  const reader = response.body.getReader();
+  const onClose = () => {
+    if (!res.writableFinished) reader.cancel().catch(() => {});
+  };
+  res.on('close', onClose);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done || res.destroyed) break;
+      if (!res.write(value)) await waitDrain(res);
+    }
+    if (!res.destroyed) res.end();
+  } catch {
+    res.destroy();
+  } finally {
+    res.off('close', onClose);
+  }
+}
+
+function rawHeaderPairs(req: IncomingMessage): [string, string][] {
+  const raw = req.rawHeaders;
+  const out: [string, string][] = [];
+  for (let i = 0; i < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!]);
+  return out;
+}
+
 export async function createMockServer(opts: MockServerOptions = {}): Promise<MockServer> {
-  if (opts.dialect !== undefined && opts.dialect !== 'openai') {
-    throw new ConfigError('unsupported mock dialect', [{ path: 'dialect', expected: "'openai'", found: JSON.stringify(opts.dialect) }]);
-  }
+  const issues: Issue[] = [];
+  if (opts.dialect !== undefined && opts.dialect !== 'openai') issues.push({ path: 'dialect', expected: "'openai'", found: JSON.stringify(opts.dialect) });
   const port = opts.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError('invalid mock server options', [{ path: 'port', expected: 'an integer 0–65535', found: String(port) }]);
-  }
+  if (!Number.isInteger(port) || port < 0 || port > 65535) issues.push({ path: 'port', expected: 'an integer 0–65535', found: String(port) });
+  const dispatch = opts.dispatch ?? 'direct';
+  if (dispatch !== 'direct' && dispatch !== 'msw') issues.push({ path: 'dispatch', expected: "'direct' or 'msw'", found: JSON.stringify(dispatch) });
+  if (issues.length) throw new ConfigError('invalid mock server options', issues);
   const host = opts.host ?? '127.0.0.1';
   const core = new MockCore(opts);
   const handlers = createHandlers(core);
@@ -100,16 +191,16 @@ export async function createMockServer(opts: MockServerOptions = {}): Promise<Mo
     if (declared > maxBody) {
       core.reject('payload_too_large');
       req.resume();
-      send(res, dialect.payloadTooLarge(declared, maxBody), true);
+      sendWire(res, dialect.payloadTooLarge(declared, maxBody), true);
       return;
     }
     let body: Buffer | undefined;
     if (method !== 'GET' && method !== 'HEAD') {
       const b = await readBody(req, maxBody);
       if (b === 'aborted') return;
-      if (b === undefined) {
+      if (b === 'over') {
         core.reject('payload_too_large');
-        send(res, dialect.payloadTooLarge(undefined, maxBody), true);
+        sendWire(res, dialect.payloadTooLarge(undefined, maxBody), true);
         return;
       }
       body = b;
@@ -117,24 +208,38 @@ export async function createMockServer(opts: MockServerOptions = {}): Promise<Mo
 
     const ac = new AbortController();
     live.add(ac);
-    const onClose = () => {
+    res.on('close', () => {
       if (!res.writableFinished) ac.abort();
       live.delete(ac);
-    };
-    res.on('close', onClose);
+    });
+
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+
+    if (dispatch === 'direct' && method === 'POST' && CHAT_COMPLETIONS_PATH.test(path)) {
+      let reply: Reply;
+      try {
+        reply = await chatCompletions(core, body ? body.toString('utf8') : '', ac.signal);
+      } catch {
+        reply = serverErrorReply(core);
+      }
+      await writeReply(res, reply);
+      return;
+    }
 
     let response: Response | undefined;
     try {
-      const request = new Request(origin + (req.url ?? '/'), {
+      const request = new Request(origin + url, {
         method,
-        headers: headersOf(req),
+        headers: rawHeaderPairs(req),
         body: body && body.length > 0 ? (new Uint8Array(body.buffer, body.byteOffset, body.length) as Uint8Array<ArrayBuffer>) : null,
         signal: ac.signal,
       });
       response = await getResponse(handlers, request);
     } catch {
       core.reject('server_error');
-      if (!res.headersSent && !res.destroyed) send(res, dialect.serverError());
+      if (!res.headersSent && !res.destroyed) sendWire(res, dialect.serverError());
       return;
     }
     if (res.destroyed) {
@@ -143,15 +248,15 @@ export async function createMockServer(opts: MockServerOptions = {}): Promise<Mo
     }
     if (!response) {
       core.reject('not_found');
-      send(res, dialect.invalidUrl(method, (req.url ?? '/').split('?')[0]!));
+      sendWire(res, dialect.invalidUrl(method, path));
       return;
     }
-    await writeResponse(response, res, ac.signal);
+    await writeResponse(res, response);
   };
 
   const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
     onRequest(req, res).catch(() => {
-      if (!res.headersSent && !res.destroyed) send(res, dialect.serverError());
+      if (!res.headersSent && !res.destroyed) sendWire(res, dialect.serverError());
       else res.destroy();
     });
   });
@@ -185,52 +290,4 @@ export async function createMockServer(opts: MockServerOptions = {}): Promise<Mo
       return closing;
     },
   };
-}
-
-async function writeResponse(response: Response, res: ServerResponse, signal: AbortSignal): Promise<void> {
-  const headers: Record<string, string> = {};
-  response.headers.forEach((v, k) => {
-    headers[k] = v;
-  });
-  const ct = headers['content-type'] ?? '';
-  if (!response.body || !ct.startsWith('text/event-stream')) {
-    // Small bodies (JSON): one write with a content-length.
-    const buf = response.body ? Buffer.from(await response.arrayBuffer()) : undefined;
-    if (res.destroyed) return;
-    headers['content-length'] = String(buf ? buf.length : 0);
-    res.writeHead(response.status, headers);
-    res.end(buf);
-    return;
-  }
-  res.writeHead(response.status, headers);
-  res.flushHeaders();
-  const reader = response.body.getReader();
-  const cancel = () => {
-    reader.cancel().catch(() => {});
-  };
-  if (signal.aborted) return cancel();
-  signal.addEventListener('abort', cancel, { once: true });
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (res.destroyed) return;
-      if (!res.write(value)) {
-        await new Promise<void>((resolve) => {
-          const go = () => {
-            res.off('drain', go);
-            res.off('close', go);
-            resolve();
-          };
-          res.on('drain', go);
-          res.on('close', go);
-        });
-      }
-    }
-    if (!res.destroyed) res.end();
-  } catch {
-    res.destroy();
-  } finally {
-    signal.removeEventListener('abort', cancel);
-  }
 }

@@ -1,7 +1,8 @@
 /** The mock over real loopback sockets (port 0), driven by undici. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent, request } from 'undici';
 import { connect } from 'node:net';
+import { Readable } from 'node:stream';
 import { SseParser, type SseEvent } from '../../src/protocol/sse.js';
 import { parseRateLimitHeaders, parseRetryAfter, type ChatCompletion, type ChatCompletionChunk } from '../../src/protocol/openai.js';
 import { countPromptTokens } from '../../src/tokens/count.js';
@@ -12,8 +13,9 @@ const MESSAGES = [{ role: 'user', content: 'Summarise the history of rate limiti
 const INSTANT = { ttftMs: 0, tokensPerSecond: 0, jitter: 0 };
 
 const servers: MockServer[] = [];
+let dispatch: 'direct' | 'msw' = 'direct';
 async function start(opts: MockServerOptions = {}): Promise<MockServer> {
-  const s = await createMockServer({ latency: INSTANT, seed: 3, ...opts });
+  const s = await createMockServer({ latency: INSTANT, seed: 3, dispatch, ...opts });
   servers.push(s);
   return s;
 }
@@ -34,7 +36,11 @@ const getter = (h: Record<string, string | string[] | undefined>) => (n: string)
   return Array.isArray(v) ? v[0] : v;
 };
 
-describe('createMockServer', () => {
+describe.each(['direct', 'msw'] as const)('createMockServer, %s dispatch', (mode) => {
+  beforeEach(() => {
+    dispatch = mode;
+  });
+
   it('binds 127.0.0.1 on a free port and reports a base url', async () => {
     const s = await start();
     expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -138,9 +144,11 @@ describe('createMockServer', () => {
     const chunked = await request(`${s.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: (async function* () {
-        for (let i = 0; i < 10; i++) yield Buffer.alloc(1000, 0x61);
-      })(),
+      body: Readable.from(
+        (function* () {
+          for (let i = 0; i < 10; i++) yield Buffer.alloc(1000, 0x61);
+        })(),
+      ),
     });
     expect(chunked.statusCode).toBe(413);
     await chunked.body.dump();
@@ -189,7 +197,7 @@ describe('createMockServer', () => {
   });
 
   it('close() ends keep-alive connections and open streams promptly', async () => {
-    const s = await createMockServer({ latency: { ttftMs: 10, tokensPerSecond: 1, jitter: 0 } });
+    const s = await createMockServer({ latency: { ttftMs: 10, tokensPerSecond: 1, jitter: 0 }, dispatch });
     const agent = new Agent({ keepAliveTimeout: 60_000 });
     const ok = await request(`${s.url}/v1/models`, { dispatcher: agent });
     expect(ok.statusCode).toBe(200);
@@ -213,5 +221,6 @@ describe('createMockServer', () => {
     await expect(createMockServer({ profile: 'nope' })).rejects.toMatchObject({ code: 'E_CONFIG' });
     await expect(createMockServer({ port: -1 })).rejects.toMatchObject({ code: 'E_CONFIG' });
     await expect(createMockServer({ dialect: 'azure' as never })).rejects.toMatchObject({ code: 'E_CONFIG' });
+    await expect(createMockServer({ dispatch: 'fast' as never })).rejects.toMatchObject({ code: 'E_CONFIG' });
   });
 });

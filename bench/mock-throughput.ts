@@ -1,0 +1,189 @@
+/**
+ * Mock throughput: autocannon against (a) a raw node:http server answering the same JSON body,
+ * (b) the mock's JSON completions with limits on (set high enough not to reject), (c) the
+ * mock's SSE streaming; (b′)/(c′) the same through the all-msw dispatch (`dispatch: 'msw'`,
+ * every request via msw getResponse) for comparison. Latency is zero: this measures the
+ * mock's own cost per request. Servers run in child processes (the load generator must not share the
+ * server's core); every figure comes from the same run, so the ratios to raw are paired.
+ *
+ *   npx tsx bench/mock-throughput.ts [--duration 5] [--connections 64] [--max-tokens 16]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: number): number => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+
+const MODEL = 'qwen2-7b-instruct';
+const PROMPT = 'You are a load test. '.repeat(20).trim();
+
+function requestBody(stream: boolean, maxTokens: number): string {
+  return JSON.stringify({
+    model: MODEL,
+    messages: [{ role: 'user', content: PROMPT }],
+    max_tokens: maxTokens,
+    ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+  });
+}
+
+// ---- child: serve ---------------------------------------------------------------------------
+async function serve(kind: string): Promise<void> {
+  if (kind === 'raw') {
+    const body = Buffer.from(process.env.RAW_BODY ?? '{}');
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+        res.end(body);
+      });
+    });
+    server.listen(0, '127.0.0.1', () => {
+      const a = server.address() as { port: number };
+      process.stdout.write(`LISTENING http://127.0.0.1:${a.port}\n`);
+    });
+    return;
+  }
+  const { createMockServer } = await import('../mock-server/index.js');
+  const s = await createMockServer({
+    dispatch: kind === 'mock-msw' ? 'msw' : 'direct',
+    rpm: 1_000_000_000,
+    tpm: 1_000_000_000_000,
+    latency: { ttftMs: 0, tokensPerSecond: 0, jitter: 0 },
+  });
+  process.stdout.write(`LISTENING ${s.url}\n`);
+}
+
+// ---- parent: orchestrate --------------------------------------------------------------------
+interface Started {
+  child: ChildProcess;
+  url: string;
+}
+
+function startServer(kind: string, env: Record<string, string> = {}): Promise<Started> {
+  const self = fileURLToPath(import.meta.url);
+  const child = spawn(process.execPath, [...process.execArgv, self, '--serve', kind], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`${kind} server did not start`)), 20_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /LISTENING (\S+)/.exec(buf);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1]! });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
+  });
+}
+
+function stop(s: Started): Promise<void> {
+  return new Promise((resolve) => {
+    if (s.child.exitCode !== null) return resolve();
+    s.child.once('exit', () => resolve());
+    s.child.kill('SIGTERM');
+    setTimeout(() => s.child.kill('SIGKILL'), 3000).unref();
+  });
+}
+
+/** utime + stime of a process in µs (Linux), or undefined. */
+function cpuMicros(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // USER_HZ = 100
+  } catch {
+    return undefined;
+  }
+}
+
+interface Result {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  cpuUsPerReq?: number;
+  bytesPerReq: number;
+}
+
+async function load(name: string, s: Started, body: string, duration: number, connections: number): Promise<Result> {
+  const url = `${s.url}/v1/chat/completions`;
+  const base = { url, method: 'POST' as const, headers: { 'content-type': 'application/json' }, body, connections };
+  await autocannon({ ...base, duration: 1 }); // warm-up, discarded
+  const cpu0 = cpuMicros(s.child.pid!);
+  const r = await autocannon({ ...base, duration });
+  const cpu1 = cpuMicros(s.child.pid!);
+  const done = r.requests.total;
+  return {
+    name,
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+    cpuUsPerReq: cpu0 !== undefined && cpu1 !== undefined && done > 0 ? (cpu1 - cpu0) / done : undefined,
+    bytesPerReq: done > 0 ? r.throughput.total / done : 0,
+  };
+}
+
+async function main(): Promise<void> {
+  const duration = opt('duration', 5);
+  const connections = opt('connections', 64);
+  const maxTokens = opt('max-tokens', 16);
+  const jsonBody = requestBody(false, maxTokens);
+  const streamBody = requestBody(true, maxTokens);
+
+  // The raw server answers with exactly the mock's JSON response.
+  const probe = await startServer('mock');
+  const sample = await fetch(`${probe.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: jsonBody });
+  const rawBody = await sample.text();
+  await stop(probe);
+
+  const results: Result[] = [];
+  const raw = await startServer('raw', { RAW_BODY: rawBody });
+  results.push(await load('(a) raw node:http, same JSON body', raw, jsonBody, duration, connections));
+  await stop(raw);
+
+  const mock = await startServer('mock');
+  results.push(await load('(b) mock JSON, limits on', mock, jsonBody, duration, connections));
+  results.push(await load(`(c) mock SSE, ${maxTokens} tokens + usage`, mock, streamBody, duration, connections));
+  await stop(mock);
+
+  const viaMsw = await startServer('mock-msw');
+  results.push(await load("(b') mock JSON, dispatch: 'msw'", viaMsw, jsonBody, duration, connections));
+  results.push(await load("(c') mock SSE, dispatch: 'msw'", viaMsw, streamBody, duration, connections));
+  await stop(viaMsw);
+
+  const base = results[0]!.rps;
+  console.log(`\nautocannon c=${connections}, ${duration} s each, node ${process.version}, ${maxTokens} output tokens, body ${rawBody.length} B\n`);
+  const rows = results.map((r) => ({
+    server: r.name,
+    'req/s': Math.round(r.rps),
+    'ratio to raw': (r.rps / base).toFixed(3),
+    'p50 ms': r.p50,
+    'p99 ms': r.p99,
+    'server CPU µs/req': r.cpuUsPerReq === undefined ? '-' : Math.round(r.cpuUsPerReq),
+    'B/resp': Math.round(r.bytesPerReq),
+    non2xx: r.non2xx,
+    errors: r.errors,
+  }));
+  console.table(rows);
+}
+
+const serveIdx = args.indexOf('--serve');
+if (serveIdx >= 0) {
+  await serve(args[serveIdx + 1]!);
+} else {
+  await main();
+}
