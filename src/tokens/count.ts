@@ -4,8 +4,21 @@
  * o200k_base. The harness and the mock count with the same function, so the prompt tokens
  * we plan equal the usage the mock reports.
  */
-import * as cl100k from 'gpt-tokenizer/encoding/cl100k_base';
-import * as o200k from 'gpt-tokenizer/encoding/o200k_base';
+import { createRequire } from 'node:module';
+
+// Each encoding's rank table takes 0.2–0.4 s to load: load only the ones a run uses, on first use.
+const require = createRequire(import.meta.url);
+interface TokenizerModule {
+  encode(text: string): number[];
+  decode(tokens: number[]): string;
+  countTokens(text: string): number;
+}
+function lazy(load: () => TokenizerModule): () => TokenizerModule {
+  let mod: TokenizerModule | undefined;
+  return () => (mod ??= load());
+}
+const cl100k = lazy(() => require('gpt-tokenizer/cjs/encoding/cl100k_base') as TokenizerModule);
+const o200k = lazy(() => require('gpt-tokenizer/cjs/encoding/o200k_base') as TokenizerModule);
 
 export type EncodingName = 'cl100k_base' | 'o200k_base';
 
@@ -17,8 +30,8 @@ export interface Encoding {
 }
 
 const encodings: Record<EncodingName, Encoding> = {
-  cl100k_base: { name: 'cl100k_base', encode: (t) => cl100k.encode(t), decode: (t) => cl100k.decode(t), count: (t) => cl100k.countTokens(t) },
-  o200k_base: { name: 'o200k_base', encode: (t) => o200k.encode(t), decode: (t) => o200k.decode(t), count: (t) => o200k.countTokens(t) },
+  cl100k_base: { name: 'cl100k_base', encode: (t) => cl100k().encode(t), decode: (t) => cl100k().decode(t), count: (t) => cl100k().countTokens(t) },
+  o200k_base: { name: 'o200k_base', encode: (t) => o200k().encode(t), decode: (t) => o200k().decode(t), count: (t) => o200k().countTokens(t) },
 };
 
 export function encodingForModel(model: string): Encoding {
