@@ -16,6 +16,9 @@
  *   no per-request set is kept.
  * - tokens in = prompt tokens of ok attempts from server usage, else our estimate; tokens out =
  *   completion tokens of ok attempts (usage). The estimate's own sum is kept beside it.
+ * - request output tokens/s = completionTokens / (end − start), one value per ok attempt with
+ *   ≥ 1 completion token and end > start (a per-request rate, unlike the run-level tokens/s).
+ *   E2E latency (vLLM `e2el`, GuideLLM "request latency") is our latency; vLLM's TPOT is our ITL.
  */
 import type { Recorder } from '../exec/ports.js';
 import { Histogram, type HistogramStats } from './histogram.js';
@@ -28,6 +31,12 @@ export const ALL_GROUPS = '*';
 export interface Pricing {
   inputPerMillionUsd: number;
   outputPerMillionUsd: number;
+}
+
+/** HistogramStats plus the exact minimum and any extra percentiles asked for (key: String(p)). */
+export interface SummaryHistogramStats extends HistogramStats {
+  min?: number;
+  percentiles?: Record<string, number | undefined>;
 }
 
 export interface Summary {
@@ -50,11 +59,13 @@ export interface Summary {
   inputTokensPerS?: number;
   outputTokensPerS?: number;
   costUsd?: number;
-  latency: HistogramStats;
-  responseTime: HistogramStats;
-  ttft: HistogramStats;
-  itl: HistogramStats;
-  scheduleLag: HistogramStats;
+  latency: SummaryHistogramStats;
+  responseTime: SummaryHistogramStats;
+  ttft: SummaryHistogramStats;
+  itl: SummaryHistogramStats;
+  scheduleLag: SummaryHistogramStats;
+  /** completionTokens / (end − start) per ok attempt, in tokens/s (not ms). */
+  requestOutputTokensPerS: SummaryHistogramStats;
   interrupted: boolean;
   simulated: boolean;
 }
@@ -63,6 +74,34 @@ export interface SummaryOptions {
   pricing?: Pricing;
   interrupted?: boolean;
   simulated?: boolean;
+  /** Extra percentiles (0 < p ≤ 100) to compute for every histogram, e.g. for thresholds. */
+  percentiles?: readonly number[];
+  /**
+   * Per-group rows: 'auto' (default) only when the run has more than one group; 'always' also
+   * for a single group (thresholds scoped to a group need its row).
+   */
+  groupRows?: 'auto' | 'always';
+}
+
+/** A Histogram that also keeps the exact minimum. */
+class MinHistogram extends Histogram {
+  private minMs = Infinity;
+  override record(ms: number): void {
+    super.record(ms);
+    if (ms < this.minMs) this.minMs = ms;
+  }
+  override add(other: Histogram): void {
+    super.add(other);
+    if (other instanceof MinHistogram && other.minMs < this.minMs) this.minMs = other.minMs;
+  }
+  get min(): number | undefined {
+    return this.count && Number.isFinite(this.minMs) ? this.minMs : undefined;
+  }
+  summarize(percentiles: readonly number[] = []): SummaryHistogramStats {
+    const st: SummaryHistogramStats = { ...this.stats(), min: this.min };
+    if (percentiles.length) st.percentiles = Object.fromEntries(percentiles.map((p) => [String(p), this.percentile(p)]));
+    return st;
+  }
 }
 
 function zeroCounts(): Record<Outcome, number> {
@@ -78,11 +117,12 @@ class Cell {
   outputTokens = 0;
   inputTokensEstimate = 0;
   usageMissing = 0;
-  latency = new Histogram();
-  responseTime = new Histogram();
-  ttft = new Histogram();
-  itl = new Histogram();
-  scheduleLag = new Histogram();
+  latency = new MinHistogram();
+  responseTime = new MinHistogram();
+  ttft = new MinHistogram();
+  itl = new MinHistogram();
+  scheduleLag = new MinHistogram();
+  requestOutputTokensPerS = new MinHistogram();
 
   add(r: AttemptRecord): void {
     this.counts[r.outcome]++;
@@ -103,6 +143,9 @@ class Cell {
     this.inputTokens += r.promptTokens ?? r.promptTokensEstimate;
     this.inputTokensEstimate += r.promptTokensEstimate;
     this.outputTokens += r.completionTokens ?? 0;
+    if (r.completionTokens !== undefined && r.completionTokens >= 1 && r.endMs > r.startMs) {
+      this.requestOutputTokensPerS.record((r.completionTokens * 1000) / (r.endMs - r.startMs));
+    }
   }
 
   merge(o: Cell): this {
@@ -118,6 +161,7 @@ class Cell {
     this.ttft.add(o.ttft);
     this.itl.add(o.itl);
     this.scheduleLag.add(o.scheduleLag);
+    this.requestOutputTokensPerS.add(o.requestOutputTokensPerS);
     return this;
   }
 }
@@ -156,7 +200,7 @@ export class MetricsCollector implements Recorder {
   summaries(opts: SummaryOptions = {}): Summary[] {
     const o = { ...this.defaults, ...opts };
     const groupNames = [...new Set([...this.cells.values()].flatMap((g) => [...g.keys()]))];
-    const perGroup = groupNames.length > 1;
+    const perGroup = groupNames.length > 1 || (o.groupRows === 'always' && groupNames.length > 0);
     const rows: Summary[] = [];
     const totalByGroup = new Map(groupNames.map((g) => [g, new Cell()]));
 
@@ -207,11 +251,12 @@ function toSummary(scope: string, group: string, c: Cell, durationMs: number | u
     costUsd: o.pricing
       ? (c.inputTokens * o.pricing.inputPerMillionUsd + c.outputTokens * o.pricing.outputPerMillionUsd) / 1e6
       : undefined,
-    latency: c.latency.stats(),
-    responseTime: c.responseTime.stats(),
-    ttft: c.ttft.stats(),
-    itl: c.itl.stats(),
-    scheduleLag: c.scheduleLag.stats(),
+    latency: c.latency.summarize(o.percentiles),
+    responseTime: c.responseTime.summarize(o.percentiles),
+    ttft: c.ttft.summarize(o.percentiles),
+    itl: c.itl.summarize(o.percentiles),
+    scheduleLag: c.scheduleLag.summarize(o.percentiles),
+    requestOutputTokensPerS: c.requestOutputTokensPerS.summarize(o.percentiles),
     interrupted: o.interrupted ?? false,
     simulated: o.simulated ?? false,
   };
