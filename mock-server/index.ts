@@ -267,7 +267,8 @@ export async function createMockServer(opts: MockServerOptions = {}): Promise<Mo
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    // A deep accept queue: load tests open thousands of connections at once.
+    server.listen({ port, host, backlog: 4096 }, () => {
       server.off('error', reject);
       resolve();
     });
