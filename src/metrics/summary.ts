@@ -81,7 +81,17 @@ export interface SummaryOptions {
    * for a single group (thresholds scoped to a group need its row).
    */
   groupRows?: 'auto' | 'always';
+  /**
+   * A cheap partial snapshot (for abort-on-fail checks during the run): only these histograms
+   * are merged, each with count, min, max, mean and just the listed `percentiles` (the standard
+   * p50…p99 fields are left out); the other histograms are left empty (count 0). HDR merges and
+   * percentile look-ups cost milliseconds each, so a full summaries() call is for the end.
+   */
+  only?: { histograms: readonly HistogramKey[] };
 }
+
+export const HISTOGRAM_KEYS = ['latency', 'responseTime', 'ttft', 'itl', 'scheduleLag', 'requestOutputTokensPerS'] as const;
+export type HistogramKey = (typeof HISTOGRAM_KEYS)[number];
 
 /** A Histogram that also keeps the exact minimum. */
 class MinHistogram extends Histogram {
@@ -97,8 +107,10 @@ class MinHistogram extends Histogram {
   get min(): number | undefined {
     return this.count && Number.isFinite(this.minMs) ? this.minMs : undefined;
   }
-  summarize(percentiles: readonly number[] = []): SummaryHistogramStats {
-    const st: SummaryHistogramStats = { ...this.stats(), min: this.min };
+  summarize(percentiles: readonly number[] = [], lite = false): SummaryHistogramStats {
+    const st: SummaryHistogramStats = lite
+      ? { count: this.count, max: this.max, mean: this.mean, min: this.min }
+      : { ...this.stats(), min: this.min };
     if (percentiles.length) st.percentiles = Object.fromEntries(percentiles.map((p) => [String(p), this.percentile(p)]));
     return st;
   }
@@ -148,7 +160,7 @@ class Cell {
     }
   }
 
-  merge(o: Cell): this {
+  merge(o: Cell, hists: readonly HistogramKey[] = HISTOGRAM_KEYS): this {
     for (const k of OUTCOMES) this.counts[k] += o.counts[k];
     this.attempts += o.attempts;
     this.requests += o.requests;
@@ -156,12 +168,7 @@ class Cell {
     this.outputTokens += o.outputTokens;
     this.inputTokensEstimate += o.inputTokensEstimate;
     this.usageMissing += o.usageMissing;
-    this.latency.add(o.latency);
-    this.responseTime.add(o.responseTime);
-    this.ttft.add(o.ttft);
-    this.itl.add(o.itl);
-    this.scheduleLag.add(o.scheduleLag);
-    this.requestOutputTokensPerS.add(o.requestOutputTokensPerS);
+    for (const k of hists) this[k].add(o[k]);
     return this;
   }
 }
@@ -202,14 +209,15 @@ export class MetricsCollector implements Recorder {
     const groupNames = [...new Set([...this.cells.values()].flatMap((g) => [...g.keys()]))];
     const perGroup = groupNames.length > 1 || (o.groupRows === 'always' && groupNames.length > 0);
     const rows: Summary[] = [];
+    const hists = o.only?.histograms ?? HISTOGRAM_KEYS;
     const totalByGroup = new Map(groupNames.map((g) => [g, new Cell()]));
 
     for (const [phase, groups] of this.cells) {
       const durationMs = this.phases.get(phase)?.durationMs;
       const all = new Cell();
       for (const [g, cell] of groups) {
-        all.merge(cell);
-        totalByGroup.get(g)!.merge(cell);
+        all.merge(cell, hists);
+        totalByGroup.get(g)!.merge(cell, hists);
       }
       rows.push(toSummary(phase, ALL_GROUPS, all, durationMs, o));
       if (perGroup) for (const g of groupNames) rows.push(toSummary(phase, g, groups.get(g) ?? new Cell(), durationMs, o));
@@ -217,7 +225,7 @@ export class MetricsCollector implements Recorder {
 
     const totalMs = this.totalDurationMs ?? this.phaseSpanMs();
     const total = new Cell();
-    for (const c of totalByGroup.values()) total.merge(c);
+    for (const c of totalByGroup.values()) total.merge(c, hists);
     rows.push(toSummary(TOTAL_SCOPE, ALL_GROUPS, total, totalMs, o));
     if (perGroup) for (const g of groupNames) rows.push(toSummary(TOTAL_SCOPE, g, totalByGroup.get(g)!, totalMs, o));
     return rows;
@@ -233,6 +241,10 @@ export class MetricsCollector implements Recorder {
 
 function toSummary(scope: string, group: string, c: Cell, durationMs: number | undefined, o: SummaryOptions): Summary {
   const s = durationMs === undefined ? undefined : durationMs / 1000;
+  const hist = (k: HistogramKey): SummaryHistogramStats => {
+    if (!o.only) return c[k].summarize(o.percentiles);
+    return o.only.histograms.includes(k) ? c[k].summarize(o.percentiles, true) : { count: 0 };
+  };
   return {
     scope,
     group,
@@ -251,12 +263,12 @@ function toSummary(scope: string, group: string, c: Cell, durationMs: number | u
     costUsd: o.pricing
       ? (c.inputTokens * o.pricing.inputPerMillionUsd + c.outputTokens * o.pricing.outputPerMillionUsd) / 1e6
       : undefined,
-    latency: c.latency.summarize(o.percentiles),
-    responseTime: c.responseTime.summarize(o.percentiles),
-    ttft: c.ttft.summarize(o.percentiles),
-    itl: c.itl.summarize(o.percentiles),
-    scheduleLag: c.scheduleLag.summarize(o.percentiles),
-    requestOutputTokensPerS: c.requestOutputTokensPerS.summarize(o.percentiles),
+    latency: hist('latency'),
+    responseTime: hist('responseTime'),
+    ttft: hist('ttft'),
+    itl: hist('itl'),
+    scheduleLag: hist('scheduleLag'),
+    requestOutputTokensPerS: hist('requestOutputTokensPerS'),
     interrupted: o.interrupted ?? false,
     simulated: o.simulated ?? false,
   };

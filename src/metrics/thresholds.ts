@@ -36,7 +36,7 @@
  */
 import { ConfigError, type Issue } from '../errors.js';
 import { OUTCOMES, RATE_LIMITED, type Outcome } from './record.js';
-import { ALL_GROUPS, TOTAL_SCOPE, type Summary, type SummaryHistogramStats } from './summary.js';
+import { ALL_GROUPS, TOTAL_SCOPE, type HistogramKey, type Summary, type SummaryHistogramStats, type SummaryOptions } from './summary.js';
 
 export const HISTOGRAM_METRICS = {
   latency_ms: 'latency',
@@ -386,7 +386,7 @@ export function histogramValue(h: SummaryHistogramStats, a: Aggregate): number |
     case 'max':
       return h.max;
     case 'med':
-      return h.p50;
+      return h.p50 ?? h.percentiles?.['50'];
     case 'percentile': {
       const std = ({ 50: h.p50, 90: h.p90, 95: h.p95, 99: h.p99, 100: h.max } as Record<number, number | undefined>)[a.p];
       return std ?? h.percentiles?.[String(a.p)];
@@ -474,6 +474,26 @@ export class ThresholdMonitor {
   /** Whether any threshold can abort the run (if not, don't bother asking). */
   get active(): boolean {
     return this.watched.length > 0;
+  }
+
+  /**
+   * Options for the cheap live snapshot `collector.summaries(monitor.snapshotOptions())`: only
+   * the histograms and percentiles the watched thresholds use.
+   */
+  snapshotOptions(): SummaryOptions {
+    const histograms = new Set<HistogramKey>();
+    const percentiles = new Set<number>();
+    for (const t of this.watched) {
+      if (t.metricKind !== 'histogram') continue;
+      histograms.add(HISTOGRAM_METRICS[t.metric as HistogramMetric]);
+      if (t.aggregate.kind === 'percentile' && t.aggregate.p !== 100) percentiles.add(t.aggregate.p);
+      if (t.aggregate.kind === 'med') percentiles.add(50);
+    }
+    return {
+      only: { histograms: [...histograms] },
+      percentiles: [...percentiles].sort((a, b) => a - b),
+      groupRows: thresholdsNeedGroupRows(this.watched) ? 'always' : 'auto',
+    };
   }
 
   check(snapshot: readonly Summary[], elapsedMs: number): ThresholdResult[] {

@@ -202,4 +202,20 @@ describe('ThresholdMonitor (abort on fail during the run)', () => {
     expect(mon.failed!.map((r) => r.expr)).toEqual(['p95(ttft_ms) < 1 !abort']); // the first failure is kept
     expect(new ThresholdMonitor(parseThresholds(['rate(ok) > 0'])).active).toBe(false);
   });
+
+  it('asks for a cheap snapshot with only what the watched thresholds use, and decides the same', () => {
+    const ths = parseThresholds(['p95(latency_ms) < 50 !abort', 'med(ttft_ms) < 1000 !abort', 'p99(itl_ms) < 1', 'group=g: rate(ok) > 0.995 !abort']);
+    const mon = new ThresholdMonitor(ths);
+    expect(mon.snapshotOptions()).toEqual({ only: { histograms: ['latency', 'ttft'] }, percentiles: [50, 95], groupRows: 'always' });
+    const m = collector(['server_error']);
+    const snap = m.summaries(mon.snapshotOptions());
+    const total = snap.find((r) => r.scope === 'total' && r.group === '*')!;
+    expect(total.latency.p95).toBeUndefined(); // lite: only the listed percentiles
+    expect(total.latency.percentiles!['95']).toBeCloseTo(95, 0);
+    expect(total.itl.count).toBe(0); // not merged
+    expect(mon.check(snap, 0).map((r) => r.expr)).toEqual(['p95(latency_ms) < 50 !abort', 'group=g: rate(ok) > 0.995 !abort']);
+    // the full summaries give the same verdicts
+    const full = evaluateThresholds(ths.filter((t) => t.abortOnFail), m.summaries({ groupRows: 'always' }));
+    expect(full.filter((r) => !r.ok).map((r) => r.expr)).toEqual(['p95(latency_ms) < 50 !abort', 'group=g: rate(ok) > 0.995 !abort']);
+  });
 });
