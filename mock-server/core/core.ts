@@ -102,6 +102,19 @@ function positiveInt(issues: Issue[], path: string, v: unknown): void {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) issues.push({ path, expected: 'an integer ≥ 1', found: JSON.stringify(v) ?? String(v) });
 }
 
+/** Later layers win; undefined fields (e.g. from optional CLI flags) do not override. */
+function mergeLatency(base: LatencyModel, ...layers: (Partial<LatencyModel> | undefined)[]): LatencyModel {
+  const out: LatencyModel = { ...base };
+  for (const l of layers) {
+    if (!l) continue;
+    for (const k of Object.keys(l) as (keyof LatencyModel)[]) {
+      const v = l[k];
+      if (v !== undefined) out[k] = v;
+    }
+  }
+  return out;
+}
+
 export class MockCore {
   readonly clock: Clock;
   readonly scheduler: Scheduler;
@@ -167,7 +180,7 @@ export class MockCore {
         tokens: perMinute(opts.tpm ?? p.tpm),
         keys: [`${this.settings.org}:${p.id}:requests`, `${this.settings.org}:${p.id}:tokens`],
         profile: p,
-        latency: { ...this.profile.latency, ...p.latency, ...opts.latency },
+        latency: mergeLatency(this.profile.latency, p.latency, opts.latency),
       });
     }
     this.models = models;

@@ -52,3 +52,11 @@ describe('profiles', () => {
     });
   });
 });
+
+describe('latency layering', () => {
+  it('profile → model → options, undefined fields never override', () => {
+    const c = new MockCore({ latency: { ttftMs: undefined, tokensPerSecond: 10 } });
+    expect(c.resolveModel('qwen2-72b-instruct')!.latency).toEqual({ ttftMs: 400, tokensPerSecond: 10, jitter: 0.1 });
+    expect(c.resolveModel('qwen2-0.5b-instruct')!.latency).toEqual({ ttftMs: 80, tokensPerSecond: 10, jitter: 0.1 });
+  });
+});
