@@ -1,0 +1,378 @@
+/**
+ * report.html: one self-contained page (uPlot's JS and CSS inlined, the data embedded as JSON, a
+ * Content-Security-Policy that forbids any network access at view time).
+ *
+ * renderHtmlReport(data) is pure apart from reading uPlot's two files once (cached). Safety: every
+ * string from the run (scenario and phase names, error messages, the scenario JSON) goes through
+ * esc() in HTML, and the embedded JSON escapes <, >, &, U+2028 and U+2029, so it can neither
+ * close its <script> element nor start a comment; the page script only ever sets textContent.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Summary } from '../../metrics/summary.js';
+import { OUTCOMES, RATE_LIMITED, type Outcome } from '../../metrics/record.js';
+import { formatDuration, formatRate } from '../console.js';
+import type { ErrorGroup, TimeseriesColumns } from '../read-run.js';
+import { CLIENT_SCRIPT } from './client-script.js';
+
+export interface HtmlReportInput {
+  summaries: readonly Summary[];
+  /** timeseries.csv as columns (see readRun); may be empty. */
+  timeseries: TimeseriesColumns;
+  /** scenario.resolved.json, as parsed JSON. */
+  scenario?: unknown;
+  /** mock-state.json (the embedded mock's counters), as parsed JSON. */
+  mockState?: unknown;
+  errors?: readonly ErrorGroup[];
+}
+
+export interface HtmlAssets {
+  js: string;
+  css: string;
+  /** uPlot's licence text, kept beside its code in the page as MIT asks. */
+  license?: string;
+}
+
+let cachedAssets: HtmlAssets | undefined;
+
+/** uPlot's minified IIFE build and stylesheet, read from node_modules (MIT licence, kept in the file). */
+export function loadUplotAssets(): HtmlAssets {
+  if (!cachedAssets) {
+    const require = createRequire(import.meta.url);
+    const dist = (f: string) => require.resolve(`uplot/dist/${f}`);
+    const license = readFileSync(require.resolve('uplot/LICENSE'), 'utf8');
+    cachedAssets = { js: readFileSync(dist('uPlot.iife.min.js'), 'utf8'), css: readFileSync(dist('uPlot.min.css'), 'utf8'), license };
+  }
+  return cachedAssets;
+}
+
+// ---------------------------------------------------------------------------------------------
+// escaping
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+/** Escape text for HTML element content and quoted attribute values. */
+export function esc(v: unknown): string {
+  return String(v ?? '').replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+}
+
+/** JSON that is safe inside <script type="application/json">: no "<", ">" or "&" left raw. */
+export function safeJson(v: unknown): string {
+  return JSON.stringify(v)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
+/** Inline code must not close its own element. */
+const inlineSafe = (code: string, tag: 'script' | 'style') => code.replace(new RegExp(`</(${tag})`, 'gi'), '<\\/$1');
+
+// ---------------------------------------------------------------------------------------------
+// reading the scenario and the mock state defensively (they are JSON written by other modules)
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const get = (v: unknown, ...path: string[]): unknown => path.reduce<unknown>((o, k) => (isObj(o) ? o[k] : undefined), v);
+const posNum = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+export interface ReportLimits {
+  rpm?: number;
+  tpm?: number;
+  /** Where they came from: the scenario's target.limits or the mock's own buckets. */
+  source?: string;
+}
+
+/** Configured limits: scenario target.limits first, else the mock's bucket limits. */
+export function configuredLimits(scenario: unknown, mockState: unknown): ReportLimits {
+  const fromScenario = { rpm: posNum(get(scenario, 'target', 'limits', 'rpm')), tpm: posNum(get(scenario, 'target', 'limits', 'tpm')) };
+  const fromMock = { rpm: posNum(get(mockState, 'buckets', 'requests', 'limit')), tpm: posNum(get(mockState, 'buckets', 'tokens', 'limit')) };
+  const rpm = fromScenario.rpm ?? fromMock.rpm;
+  const tpm = fromScenario.tpm ?? fromMock.tpm;
+  const sources = [
+    fromScenario.rpm || fromScenario.tpm ? 'scenario target.limits' : '',
+    (!fromScenario.rpm && fromMock.rpm) || (!fromScenario.tpm && fromMock.tpm) ? "the mock's buckets (mock-state.json)" : '',
+  ].filter(Boolean);
+  return { rpm, tpm, source: sources.length ? sources.join(' and ') : undefined };
+}
+
+export interface ReportPhase {
+  name: string;
+  startS: number;
+  endS: number;
+}
+
+/** Phases in order with start/end seconds (phases run in sequence). */
+export function scenarioPhases(scenario: unknown): ReportPhase[] {
+  const phases = get(scenario, 'phases');
+  if (!Array.isArray(phases)) return [];
+  let t = 0;
+  const out: ReportPhase[] = [];
+  for (const p of phases) {
+    const name = str(get(p, 'name')) ?? `phase ${out.length + 1}`;
+    const dur = posNum(get(p, 'durationMs')) ?? 0;
+    out.push({ name, startS: t / 1000, endS: (t + dur) / 1000 });
+    t += dur;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// formatting
+
+const OTHER_ERRORS: readonly Outcome[] = OUTCOMES.filter((o) => o !== 'ok' && o !== 'dropped' && !RATE_LIMITED.includes(o));
+const otherErrors = (s: Summary) => OTHER_ERRORS.reduce((n, o) => n + s.counts[o], 0);
+const count = (n: number | undefined) => (n === undefined ? '–' : n.toLocaleString('en-US'));
+const money = (c: number | undefined) => (c === undefined ? '–' : `$${c.toFixed(c < 1 ? 4 : 2)}`);
+const pct = (n: number, d: number) => (d > 0 ? `${((100 * n) / d).toFixed(1)} %` : '–');
+const dur = (v: number | undefined) => (v === undefined ? '–' : formatDuration(v));
+const rate = (v: number | undefined) => (v === undefined ? '–' : formatRate(v));
+
+/** Column 0 and the columns in `text` are left-aligned; the rest (numbers) right-aligned. */
+function table(head: string[], rows: string[][], cls = '', text: number[] = []): string {
+  const a = (i: number) => (i && !text.includes(i) ? ' class="n"' : '');
+  const th = head.map((h, i) => `<th${a(i)}>${h}</th>`).join('');
+  const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${a(i)}>${c}</td>`).join('')}</tr>`).join('\n');
+  return `<table class="${cls}"><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+const warnIf = (n: number, cls: string) => (n ? `<span class="${cls}">${count(n)}</span>` : count(n));
+
+function countsTable(rows: readonly Summary[], label: (s: Summary) => string): string {
+  const showCost = rows.some((s) => s.costUsd !== undefined);
+  const head = ['', 'sent', 'ok', 'ok %', '429 requests', '429 tokens', '429 other', 'other errors', 'dropped', 'ok/s', 'in tok/s', 'out tok/s', ...(showCost ? ['cost'] : [])];
+  const body = rows.map((s) => {
+    const all = s.attempts + s.counts.dropped;
+    return [
+      label(s),
+      count(s.attempts),
+      count(s.counts.ok),
+      pct(s.counts.ok, all),
+      warnIf(s.counts.rate_limited_requests, 'warn'),
+      warnIf(s.counts.rate_limited_tokens, 'warn'),
+      warnIf(s.counts.rate_limited_other, 'warn'),
+      warnIf(otherErrors(s), 'bad'),
+      warnIf(s.counts.dropped, 'warn'),
+      rate(s.okRps),
+      rate(s.inputTokensPerS),
+      rate(s.outputTokensPerS),
+      ...(showCost ? [money(s.costUsd)] : []),
+    ];
+  });
+  return table(head, body, 'summary');
+}
+
+type HistField = 'latency' | 'responseTime' | 'ttft' | 'itl' | 'scheduleLag';
+const DIST: { field: HistField; column: string; title: string }[] = [
+  { field: 'latency', column: 'latency_ms', title: 'Latency (end − start)' },
+  { field: 'responseTime', column: 'response_time_ms', title: 'Response time (end − targeted start)' },
+  { field: 'ttft', column: 'ttft_ms', title: 'Time to first token' },
+  { field: 'itl', column: 'itl_ms', title: 'Inter-token latency (per request)' },
+];
+const PCTL = ['p50', 'p90', 'p95', 'p99', 'max'] as const;
+
+function latencyTable(rows: readonly Summary[]): string {
+  const head = ['', 'metric', ...PCTL, 'mean'];
+  const body: string[][] = [];
+  for (const s of rows) {
+    for (const d of [...DIST, { field: 'scheduleLag' as const, column: 'schedule_lag_ms', title: 'Schedule lag' }]) {
+      const st = s[d.field];
+      if (st.p50 === undefined) continue;
+      body.push([esc(s.scope), esc(d.column), ...PCTL.map((k) => dur(st[k])), dur(st.mean)]);
+    }
+  }
+  return body.length ? table(head, body, 'latency', [1]) : '<p class="muted">No ok attempts: no latency to show.</p>';
+}
+
+// ---------------------------------------------------------------------------------------------
+// referee: the mock's own counters beside what the harness recorded
+
+interface Finding {
+  what: string;
+  mock: number | undefined;
+  harness: number | undefined;
+  note: string;
+}
+
+export function refereeFindings(mockState: unknown, total: Summary | undefined): Finding[] {
+  if (!isObj(mockState) || !total) return [];
+  const n = (...p: string[]) => {
+    const v = get(mockState, ...p);
+    return typeof v === 'number' ? v : undefined;
+  };
+  const received = n('admitted') !== undefined && n('rejectedTotal') !== undefined ? n('admitted')! + n('rejectedTotal')! : undefined;
+  return [
+    { what: 'requests received (admitted + rejected) vs attempts sent', mock: received, harness: total.attempts, note: 'a network error or timeout before the mock read the request explains a shortfall' },
+    { what: 'admitted vs ok', mock: n('admitted'), harness: total.counts.ok, note: 'admitted requests that later failed or were aborted are not ok' },
+    { what: 'completed vs ok', mock: n('completed'), harness: total.counts.ok, note: '' },
+    { what: '429 requests-per-minute', mock: n('rejected', 'rate_limited_requests'), harness: total.counts.rate_limited_requests, note: '' },
+    { what: '429 tokens-per-minute', mock: n('rejected', 'rate_limited_tokens'), harness: total.counts.rate_limited_tokens, note: '' },
+    { what: 'context exceeded', mock: n('rejected', 'context_exceeded'), harness: total.counts.context_exceeded, note: '' },
+    { what: 'prompt tokens (usage) vs tokens in', mock: n('tokens', 'prompt'), harness: total.inputTokens, note: 'the mock counts every completed request' },
+    { what: 'completion tokens vs tokens out', mock: n('tokens', 'completion'), harness: total.outputTokens, note: '' },
+  ].filter((f) => f.mock !== undefined);
+}
+
+function refereeSection(mockState: unknown, total: Summary | undefined): string {
+  if (mockState === undefined) return '';
+  const findings = refereeFindings(mockState, total);
+  const rows = findings.map((f) => {
+    const agree = f.mock === f.harness;
+    const diff = f.mock !== undefined && f.harness !== undefined ? f.harness - f.mock : undefined;
+    return [
+      esc(f.what),
+      count(f.mock),
+      count(f.harness),
+      agree ? '<span class="good">agree</span>' : `<span class="warn">harness ${diff !== undefined && diff > 0 ? '+' : ''}${count(diff)}</span>`,
+      `<span class="muted">${esc(agree ? '' : f.note)}</span>`,
+    ];
+  });
+  const disagree = findings.filter((f) => f.mock !== f.harness).length;
+  const verdict = findings.length
+    ? disagree
+      ? `<p class="warn">${disagree} of ${findings.length} counters differ between the mock and the harness.</p>`
+      : `<p class="good">All ${findings.length} counters agree: the harness recorded exactly what the mock saw.</p>`
+    : '';
+  return `<section id="referee"><h2>Referee: the mock's own counters</h2>
+<p class="muted">The embedded mock counts what it admitted and rejected independently of the harness (mock-state.json). Bucket limits: ${esc(count(posNum(get(mockState, 'buckets', 'requests', 'limit'))))} requests/min, ${esc(count(posNum(get(mockState, 'buckets', 'tokens', 'limit'))))} tokens/min.</p>
+${verdict}
+${rows.length ? table(['counter', 'mock', 'harness', 'verdict', ''], rows, 'referee', [3, 4]) : ''}
+<details><summary>mock-state.json</summary><pre>${esc(JSON.stringify(mockState, null, 2))}</pre></details>
+</section>`;
+}
+
+function errorsSection(errors: readonly ErrorGroup[]): string {
+  if (!errors.length) return '';
+  const rows = errors.map((e) => [esc(e.outcome), esc(e.status || '–'), esc(e.errorCode || '–'), count(e.count), esc(e.phases.join(', ')), `<span class="msg">${esc(e.example)}</span>`]);
+  return `<section id="errors"><h2>Attempts that were not ok</h2>
+<p class="muted">From requests.csv, grouped by outcome, HTTP status and error code; one example message each.</p>
+${table(['outcome', 'status', 'error code', 'attempts', 'phases', 'example message'], rows, 'errors', [1, 2, 4, 5])}
+</section>`;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const CSS = `
+:root { color-scheme: light; --fg: #1b1f24; --muted: #667085; --line: #d0d5dd; --bg2: #f6f8fa; }
+* { box-sizing: border-box; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); margin: 0; }
+main { max-width: 1240px; margin: 0 auto; padding: 20px 24px 60px; }
+h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+.meta { color: var(--muted); margin: 0 0 8px; } .meta b { color: var(--fg); font-weight: 600; }
+table { border-collapse: collapse; margin: 8px 0; font-variant-numeric: tabular-nums; }
+th, td { padding: 3px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+th { background: var(--bg2); font-weight: 600; } td.n, th.n { text-align: right; }
+.warn { color: #b54708; font-weight: 600; } .bad { color: #b42318; font-weight: 600; } .good { color: #067647; font-weight: 600; }
+.muted { color: var(--muted); } .msg { font-family: ui-monospace, monospace; font-size: 12px; word-break: break-word; }
+.chart { margin: 10px 0 18px; min-height: 200px; } .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 8px 20px; }
+pre { background: var(--bg2); padding: 10px; overflow: auto; font-size: 12px; max-height: 520px; }
+.badge { display: inline-block; padding: 0 6px; border-radius: 4px; background: #fef0c7; color: #93370d; font-size: 12px; margin-left: 6px; }
+footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
+`;
+
+const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+
+export function renderHtmlReport(data: HtmlReportInput, assets: HtmlAssets = loadUplotAssets()): string {
+  const sc = data.scenario;
+  const name = str(get(sc, 'name')) ?? 'limitprobe run';
+  const description = str(get(sc, 'description'));
+  const all = data.summaries.filter((s) => s.group === '*');
+  const groups = data.summaries.filter((s) => s.group !== '*');
+  const total = all.find((s) => s.scope === 'total');
+  const limits = configuredLimits(sc, data.mockState);
+  const phases = scenarioPhases(sc);
+  const first = data.summaries[0];
+  const ts = data.timeseries;
+
+  const target = get(sc, 'target');
+  const targetText =
+    str(get(target, 'kind')) === 'mock'
+      ? `embedded mock (${str(get(target, 'profile')) ?? 'default profile'})`
+      : (str(get(target, 'baseUrl')) ?? str(get(target, 'kind')) ?? 'unknown');
+  const model = str(get(target, 'model'));
+  const seed = get(sc, 'seed');
+  const flags = [first?.simulated ? 'virtual time' : '', first?.interrupted ? 'interrupted' : ''].filter(Boolean);
+
+  const percentiles = DIST.map((d) => ({
+    id: `chart-pctl-${d.column}`,
+    title: `${d.title}, ms`,
+    scopes: all.filter((s) => s[d.field].p50 !== undefined).map((s) => ({ scope: s.scope, values: PCTL.map((k) => s[d.field][k] ?? null) })),
+  })).filter((p) => p.scopes.length);
+
+  const clientData = {
+    timeseries: ts,
+    limits,
+    maxInFlight: posNum(get(sc, 'maxInFlight')),
+    phases,
+    percentileLabels: PCTL,
+    percentiles,
+  };
+
+  const hasSeries = (ts.second?.length ?? 0) > 0;
+  const limitText = [
+    limits.rpm ? `${count(limits.rpm)} requests/min (drawn as ${(limits.rpm / 60).toFixed(2)} req/s, the sustained refill rate)` : '',
+    limits.tpm ? `${count(limits.tpm)} tokens/min` : '',
+  ].filter(Boolean);
+
+  const charts = hasSeries
+    ? `<section id="charts"><h2>Per second</h2>
+<p class="muted">Offered = arrivals planned in that second; sent = attempts started; outcomes, tokens and latency count attempts that ended in that second. Dashed vertical lines mark phase starts.${limitText.length ? ` Limits: ${esc(limitText.join(', '))}, from ${esc(limits.source)}.` : ' No configured limits known for this target.'}</p>
+<div id="chart-requests" class="chart"></div>
+<div id="chart-tokens" class="chart"></div>
+<div class="grid"><div id="chart-inflight" class="chart"></div><div id="chart-latency-time" class="chart"></div></div>
+</section>`
+    : `<section id="charts"><h2>Per second</h2><p class="muted">timeseries.csv has no rows: no per-second charts.</p></section>`;
+
+  const groupSection = groups.length
+    ? `<section id="groups"><h2>Per group</h2>${countsTable(groups, (s) => `${esc(s.scope)} / <b>${esc(s.group)}</b>`)}</section>`
+    : '';
+
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${esc(CSP)}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="limitprobe">
+<title>limitprobe — ${esc(name)}</title>
+<style>${inlineSafe(assets.css, 'style')}</style>
+<style>${CSS}</style>
+</head>
+<body>
+<main>
+<header>
+<h1>${esc(name)}${flags.map((f) => `<span class="badge">${esc(f)}</span>`).join('')}</h1>
+${description ? `<p class="meta">${esc(description)}</p>` : ''}
+<p class="meta">target <b>${esc(targetText)}</b>${model ? ` · model <b>${esc(model)}</b>` : ''}${seed !== undefined ? ` · seed <b>${esc(seed)}</b>` : ''}${total?.durationS !== undefined ? ` · <b>${esc(formatDuration(total.durationS * 1000))}</b>` : ''} · ${esc(count(phases.length || all.filter((s) => s.scope !== 'total').length))} phase(s)</p>
+</header>
+
+<section id="summary"><h2>Summary</h2>
+${all.length ? countsTable(all, (s) => (s.scope === 'total' ? '<b>total</b>' : esc(s.scope))) : '<p class="muted">summary.csv has no rows.</p>'}
+<p class="muted">sent = attempts sent (dropped ones never left the client); ok % is over every record (sent + dropped); ok/s and tokens/s are per second of the phase.</p>
+</section>
+${groupSection}
+${charts}
+
+<section id="latency"><h2>Latency percentiles (ok attempts)</h2>
+<div class="grid">${percentiles.map((p) => `<div id="${esc(p.id)}" class="chart"></div>`).join('')}</div>
+${latencyTable(all)}
+</section>
+${errorsSection(data.errors ?? [])}
+${refereeSection(data.mockState, total)}
+
+<section id="scenario"><h2>Scenario as run</h2>
+${sc === undefined ? '<p class="muted">No scenario.resolved.json in the run directory.</p>' : `<details><summary>scenario.resolved.json (secrets redacted)</summary><pre>${esc(JSON.stringify(sc, null, 2))}</pre></details>`}
+</section>
+
+<footer>
+latency = end − start; response time = end − targeted start (includes client queueing and schedule lag: no coordinated omission); TTFT = first token − start; ITL = (end − first token) / (output tokens − 1) per request. Latency-type metrics cover ok attempts only. Generated by limitprobe; charts by uPlot (MIT licence).
+</footer>
+</main>
+<script type="application/json" id="lp-data">${safeJson(clientData)}</script>
+<script>${assets.license ? `/*! uPlot licence:\n${assets.license.replace(/\*\//g, '* /')}\n*/\n` : ''}${inlineSafe(assets.js, 'script')}</script>
+<script>${inlineSafe(CLIENT_SCRIPT, 'script')}</script>
+</body>
+</html>
+`;
+}

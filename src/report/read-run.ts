@@ -1,0 +1,225 @@
+/**
+ * Read a finished run back from its directory: summary.csv → Summary rows (the inverse of
+ * SUMMARY_COLUMNS), timeseries.csv → SeriesRow-like rows, the resolved scenario and the mock's
+ * counters as plain JSON, and an error breakdown streamed from requests.csv (constant memory).
+ * Used by `limitprobe report` (regenerate report.html and the console summary) and
+ * `limitprobe compare`.
+ *
+ * What summary.csv cannot give back: HistogramStats.count is not a column. The reader sets it
+ * exactly where it is implied — latency and response time cover every ok attempt (count = ok),
+ * schedule lag every sent attempt (count = attempts) — and, for TTFT and ITL (ok *streaming*
+ * attempts only), to the ok count when the row has a p50 and 0 otherwise: an upper bound, good
+ * for "was there any" (which is all the console table asks).
+ */
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'csv-parse';
+import { ConfigError } from '../errors.js';
+import type { HistogramStats } from '../metrics/histogram.js';
+import { OUTCOMES, type Outcome } from '../metrics/record.js';
+import type { Summary } from '../metrics/summary.js';
+import { columnNames, SUMMARY_COLUMNS, TIMESERIES_COLUMNS } from './columns.js';
+
+export const RUN_FILES = {
+  requests: 'requests.csv',
+  timeseries: 'timeseries.csv',
+  summary: 'summary.csv',
+  scenario: 'scenario.resolved.json',
+  mockState: 'mock-state.json',
+  html: 'report.html',
+  compare: 'compare.csv',
+} as const;
+
+export type CsvRecord = Record<string, string>;
+
+/** Throws ConfigError (exit 2) naming the directory when it is missing or not a directory. */
+export function assertRunDir(dir: string, what = 'run directory'): void {
+  if (!existsSync(dir)) throw new ConfigError(`${what} ${dir}: expected a directory written by "limitprobe run", found nothing there`);
+  if (!statSync(dir).isDirectory()) throw new ConfigError(`${what} ${dir}: expected a directory, found a file`);
+}
+
+function requireFile(dir: string, name: string): string {
+  const p = join(dir, name);
+  if (!existsSync(p)) throw new ConfigError(`${p}: expected the run's ${name}, found no such file (is ${dir} a limitprobe run directory?)`);
+  return p;
+}
+
+/** Parse a whole (small) CSV file into header-keyed records. */
+export async function readCsvRecords(path: string): Promise<CsvRecord[]> {
+  const text = await readFile(path, 'utf8');
+  return parseCsvText(text);
+}
+
+export function parseCsvText(text: string): CsvRecord[] {
+  // csv-parse's sync API lives in another entry point; the callback form keeps one import.
+  const rows: CsvRecord[] = [];
+  const parser = parse({ columns: true, skip_empty_lines: true, relax_column_count: true, bom: true });
+  parser.on('data', (r: CsvRecord) => rows.push(r));
+  let failure: Error | undefined;
+  parser.on('error', (e: Error) => (failure = e));
+  parser.write(text);
+  parser.end();
+  if (failure) throw failure;
+  return rows;
+}
+
+const num = (v: string | undefined): number | undefined => {
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
+};
+const int0 = (v: string | undefined): number => num(v) ?? 0;
+
+/**
+ * Histogram-valued Summary fields. Listed by name (not typed against Summary) so the reader keeps
+ * working while Summary grows: a field whose columns are absent reads as { count: 0 }.
+ */
+const HISTOGRAM_FIELDS = ['latency', 'responseTime', 'ttft', 'itl', 'scheduleLag', 'requestOutputTokensPerS'] as const;
+const STAT_KEYS = ['p50', 'p90', 'p95', 'p99', 'max', 'mean', 'min'] as const;
+const snake = (camel: string) => camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+function stats(r: CsvRecord, prefix: string, count: number): HistogramStats {
+  // Columns are "<prefix>_<stat>_ms" for durations, "<prefix>_<stat>" for other units.
+  const cell = (k: string) => r[`${prefix}_${k}_ms`] ?? r[`${prefix}_${k}`];
+  const s: HistogramStats & { min?: number } = { count: num(cell('p50')) === undefined ? 0 : count };
+  for (const k of STAT_KEYS) {
+    const v = num(cell(k));
+    if (v !== undefined) s[k] = v;
+  }
+  return s;
+}
+
+/** One summary.csv record → Summary (the inverse of SUMMARY_COLUMNS, up to their rounding). */
+export function summaryFromRecord(r: CsvRecord): Summary {
+  const counts = Object.fromEntries(OUTCOMES.map((o) => [o, int0(r[o])])) as Record<Outcome, number>;
+  const attempts = int0(r.attempts);
+  const s: Record<string, unknown> = {
+    scope: r.scope ?? '',
+    group: r.group ?? '*',
+    attempts,
+    requests: int0(r.requests),
+    counts,
+    inputTokens: int0(r.input_tokens),
+    outputTokens: int0(r.output_tokens),
+    inputTokensEstimate: int0(r.input_tokens_estimate),
+    usageMissing: int0(r.usage_missing),
+    interrupted: r.interrupted === 'true',
+    simulated: r.simulated === 'true',
+  };
+  for (const f of HISTOGRAM_FIELDS) s[f] = stats(r, snake(f), f === 'scheduleLag' ? attempts : counts.ok);
+  const optional: [field: string, column: string][] = [
+    ['durationS', 'duration_s'],
+    ['okRps', 'ok_rps'],
+    ['attemptRps', 'attempt_rps'],
+    ['inputTokensPerS', 'input_tokens_per_s'],
+    ['outputTokensPerS', 'output_tokens_per_s'],
+    ['costUsd', 'cost_usd'],
+  ];
+  for (const [field, column] of optional) {
+    const v = num(r[column]);
+    if (v !== undefined) s[field] = v;
+  }
+  return s as unknown as Summary;
+}
+
+function checkHeader(path: string, records: CsvRecord[], required: string[]): void {
+  const have = records.length ? Object.keys(records[0]!) : [];
+  const missing = required.filter((c) => !have.includes(c));
+  if (records.length && missing.length) {
+    throw new ConfigError(`${path}: expected the columns ${missing.join(', ')}, found a header without them`);
+  }
+}
+
+export async function readSummaryCsv(path: string): Promise<Summary[]> {
+  const records = await readCsvRecords(path);
+  checkHeader(path, records, ['scope', 'group', 'attempts', 'ok']);
+  return records.map(summaryFromRecord);
+}
+
+/** summary.csv of a run directory (ConfigError naming what is missing). */
+export async function readRunSummaries(dir: string): Promise<Summary[]> {
+  assertRunDir(dir);
+  return readSummaryCsv(requireFile(dir, RUN_FILES.summary));
+}
+
+/** timeseries.csv as column arrays keyed by CSV column name (empty cell → null). */
+export interface TimeseriesColumns {
+  [column: string]: (number | null)[];
+}
+
+export function timeseriesColumns(records: CsvRecord[]): TimeseriesColumns {
+  const names = records.length ? Object.keys(records[0]!) : columnNames(TIMESERIES_COLUMNS);
+  const out: TimeseriesColumns = {};
+  for (const n of names) out[n] = records.map((r) => num(r[n]) ?? null);
+  return out;
+}
+
+/** One line of the error breakdown: attempts that were not ok, grouped. */
+export interface ErrorGroup {
+  outcome: string;
+  status: string;
+  errorCode: string;
+  count: number;
+  /** The first error message seen for this group (already one line, ≤ 500 chars). */
+  example: string;
+  phases: string[];
+}
+
+/** Stream requests.csv once and group the non-ok attempts by outcome, status and error code. */
+export async function readErrorBreakdown(path: string, limit = 50): Promise<ErrorGroup[]> {
+  const groups = new Map<string, ErrorGroup>();
+  const parser = createReadStream(path).pipe(parse({ columns: true, skip_empty_lines: true, relax_column_count: true, bom: true }));
+  for await (const r of parser as AsyncIterable<CsvRecord>) {
+    if (r.outcome === 'ok') continue;
+    const key = `${r.outcome}\u0000${r.status ?? ''}\u0000${r.error_code ?? ''}`;
+    let g = groups.get(key);
+    if (!g) {
+      if (groups.size >= limit) continue;
+      groups.set(key, (g = { outcome: r.outcome ?? '', status: r.status ?? '', errorCode: r.error_code ?? '', count: 0, example: r.error_message ?? '', phases: [] }));
+    }
+    g.count++;
+    if (!g.example && r.error_message) g.example = r.error_message;
+    if (r.phase && !g.phases.includes(r.phase)) g.phases.push(r.phase);
+  }
+  return [...groups.values()].sort((a, b) => b.count - a.count);
+}
+
+async function readJson(path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as unknown;
+  } catch (e) {
+    throw new ConfigError(`${path}: expected JSON, found unreadable content (${(e as Error).message})`);
+  }
+}
+
+/** Everything the HTML report shows, read from one run directory. */
+export interface RunData {
+  dir: string;
+  summaries: Summary[];
+  timeseries: TimeseriesColumns;
+  scenario?: unknown;
+  mockState?: unknown;
+  errors: ErrorGroup[];
+}
+
+export async function readRun(dir: string): Promise<RunData> {
+  assertRunDir(dir);
+  const summaries = await readSummaryCsv(requireFile(dir, RUN_FILES.summary));
+  const tsPath = join(dir, RUN_FILES.timeseries);
+  const timeseries = timeseriesColumns(existsSync(tsPath) ? await readCsvRecords(tsPath) : []);
+  const scPath = join(dir, RUN_FILES.scenario);
+  const msPath = join(dir, RUN_FILES.mockState);
+  const rqPath = join(dir, RUN_FILES.requests);
+  return {
+    dir,
+    summaries,
+    timeseries,
+    scenario: existsSync(scPath) ? await readJson(scPath) : undefined,
+    mockState: existsSync(msPath) ? await readJson(msPath) : undefined,
+    errors: existsSync(rqPath) ? await readErrorBreakdown(rqPath) : [],
+  };
+}
+
+/** Column names summary.csv is expected to carry (for tests and docs). */
+export const SUMMARY_COLUMN_NAMES = columnNames(SUMMARY_COLUMNS);

@@ -1,0 +1,217 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { AttemptRecord } from '../../src/metrics/record.js';
+import type { SeriesRow } from '../../src/metrics/series.js';
+import { MetricsCollector } from '../../src/metrics/summary.js';
+import { TIMESERIES_COLUMNS } from '../../src/report/columns.js';
+import { openCsv } from '../../src/report/csv.js';
+import { configuredLimits, esc, renderHtmlReport, safeJson, scenarioPhases, writeHtmlReport } from '../../src/report/html/index.js';
+import { readRun } from '../../src/report/read-run.js';
+import { openRunReports } from '../../src/report/writers.js';
+import { tempDir } from '../helpers/cli.js';
+
+const EVIL = '<script>alert("x")</script>';
+
+/** A small synthetic run directory, written with the project's own writers. */
+async function writeFixtureRun(dir: string, opts: { name?: string; limits?: object; mockState?: object | null; groups?: boolean } = {}) {
+  const reports = openRunReports(dir);
+  const m = new MetricsCollector({ pricing: { inputPerMillionUsd: 1, outputPerMillionUsd: 2 } });
+  m.addPhase('warm', 0, 5_000);
+  m.addPhase(`flood ${EVIL}`, 5_000, 5_000);
+  let id = 0;
+  for (let s = 0; s < 10; s++) {
+    for (let k = 0; k < 4; k++) {
+      const t = s * 1000 + k * 250;
+      const phase = s < 5 ? 'warm' : `flood ${EVIL}`;
+      const limited = s >= 6 && k >= 2;
+      const rec: AttemptRecord = {
+        requestId: ++id,
+        attempt: 1,
+        group: opts.groups && k % 2 ? 'beta' : 'alpha',
+        phase,
+        targetedStartMs: t,
+        startMs: t + 1,
+        firstTokenMs: limited ? undefined : t + 60,
+        endMs: t + (limited ? 5 : 200 + s * 10),
+        status: limited ? 429 : 200,
+        outcome: limited ? (k === 2 ? 'rate_limited_requests' : 'rate_limited_tokens') : 'ok',
+        errorCode: limited ? 'rate_limit_exceeded' : undefined,
+        errorMessage: limited ? `Rate limit reached ${EVIL} & "quotes"` : undefined,
+        promptTokens: limited ? undefined : 100,
+        completionTokens: limited ? undefined : 20,
+        promptTokensEstimate: 100,
+        stream: true,
+      };
+      m.record(rec);
+      reports.record(rec);
+    }
+  }
+  await reports.close();
+  const ts = openCsv<SeriesRow>(join(dir, 'timeseries.csv'), TIMESERIES_COLUMNS);
+  for (let s = 0; s < 10; s++) {
+    const limited = s >= 6 ? 2 : 0;
+    ts.write({ second: s, offered: 4, sent: 4, ok: 4 - limited, rateLimitedRequests: limited / 2, rateLimitedTokens: limited / 2, rateLimitedOther: 0, otherErrors: 0, dropped: 0, inFlightMax: 2, tokensIn: 400, tokensOut: 80, latencyP50Ms: 200 + s * 10, latencyP95Ms: 210 + s * 10 });
+  }
+  await ts.close();
+  await reports.writeSummary(m.summaries());
+  await reports.writeResolvedScenario({
+    name: opts.name ?? `demo ${EVIL}`,
+    seed: 7,
+    target: { kind: 'mock', profile: 'qwen2', model: 'qwen2-7b-instruct', ...(opts.limits ? { limits: opts.limits } : {}) },
+    maxInFlight: 64,
+    phases: [
+      { name: 'warm', durationMs: 5000 },
+      { name: `flood ${EVIL}`, durationMs: 5000 },
+    ],
+  });
+  if (opts.mockState !== null) {
+    await writeFile(
+      join(dir, 'mock-state.json'),
+      JSON.stringify(
+        opts.mockState ?? {
+          admitted: 32,
+          completed: 32,
+          rejected: { rate_limited_requests: 4, rate_limited_tokens: 4, context_exceeded: 0 },
+          rejectedTotal: 8,
+          tokens: { prompt: 3200, completion: 640 },
+          buckets: { requests: { limit: 120 }, tokens: { limit: 60000 } },
+        },
+      ),
+    );
+  }
+}
+
+function embeddedData(html: string): any {
+  const m = /<script type="application\/json" id="lp-data">([\s\S]*?)<\/script>/.exec(html);
+  expect(m).not.toBeNull();
+  return JSON.parse(m![1]!);
+}
+
+describe('report.html', () => {
+  it('is one self-contained file: uPlot inlined, no network, a CSP that forbids it', async () => {
+    const dir = tempDir();
+    await writeFixtureRun(dir);
+    const path = await writeHtmlReport(dir);
+    expect(path).toBe(join(dir, 'report.html'));
+    const html = readFileSync(path, 'utf8');
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html).toContain('var uPlot=');
+    expect(html).toContain('.uplot');
+    expect(html).toContain('uPlot licence');
+    expect(html).toMatch(/<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;/);
+    // nothing loaded from elsewhere
+    expect(html).not.toMatch(/<(script|link|img|iframe)[^>]*\s(src|href)=/i);
+    expect(html).not.toMatch(/url\(\s*['"]?https?:/i);
+    // three scripts: data, uPlot, ours
+    expect(html.match(/<script[\s>]/g)).toHaveLength(3);
+    expect(statSync(path).size).toBeLessThan(200_000);
+  });
+
+  it('escapes every string from the run: names, phase names, error messages', async () => {
+    const dir = tempDir();
+    await writeFixtureRun(dir);
+    const html = readFileSync(await writeHtmlReport(dir), 'utf8');
+    expect(html).not.toContain('<script>alert');
+    expect(html).toContain('<title>limitprobe — demo &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</title>');
+    expect(html).toContain('<h1>demo &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</h1>');
+    expect(html).toContain('Rate limit reached &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;quotes&quot;');
+    // the embedded JSON cannot close its element, and still parses to the original strings
+    const block = /id="lp-data">([\s\S]*?)<\/script>/.exec(html)![1]!;
+    expect(block).not.toMatch(/[<>&]/);
+    expect(embeddedData(html).phases[1].name).toBe(`flood ${EVIL}`);
+  });
+
+  it('embeds per-second series, phases, limits and percentiles for the charts', async () => {
+    const dir = tempDir();
+    await writeFixtureRun(dir);
+    const d = embeddedData(readFileSync(await writeHtmlReport(dir), 'utf8'));
+    expect(d.timeseries.second).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(d.timeseries.rate_limited_requests.slice(5, 8)).toEqual([0, 1, 1]);
+    expect(d.phases).toEqual([
+      { name: 'warm', startS: 0, endS: 5 },
+      { name: `flood ${EVIL}`, startS: 5, endS: 10 },
+    ]);
+    expect(d.limits).toEqual({ rpm: 120, tpm: 60000, source: "the mock's buckets (mock-state.json)" });
+    expect(d.maxInFlight).toBe(64);
+    expect(d.percentileLabels).toEqual(['p50', 'p90', 'p95', 'p99', 'max']);
+    const lat = d.percentiles.find((p: any) => p.id === 'chart-pctl-latency_ms');
+    expect(lat.scopes.map((s: any) => s.scope)).toEqual(['warm', `flood ${EVIL}`, 'total']);
+    expect(lat.scopes[0].values[0]).toBeGreaterThan(190);
+    // no streaming data for ITL (completionTokens ≥ 2 but TTFT recorded: yes) — every chart has data
+    expect(d.percentiles.map((p: any) => p.id)).toEqual(['chart-pctl-latency_ms', 'chart-pctl-response_time_ms', 'chart-pctl-ttft_ms', 'chart-pctl-itl_ms']);
+  });
+
+  it('takes limits from the scenario first, the mock second, and says where from', () => {
+    expect(configuredLimits({ target: { limits: { rpm: 600 } } }, { buckets: { requests: { limit: 800 }, tokens: { limit: 9000 } } })).toEqual({
+      rpm: 600,
+      tpm: 9000,
+      source: "scenario target.limits and the mock's buckets (mock-state.json)",
+    });
+    expect(configuredLimits({ target: { kind: 'http' } }, undefined)).toEqual({ rpm: undefined, tpm: undefined, source: undefined });
+    expect(scenarioPhases({ phases: [{ name: 'a', durationMs: 1500 }, { name: 'b', durationMs: 500 }] })).toEqual([
+      { name: 'a', startS: 0, endS: 1.5 },
+      { name: 'b', startS: 1.5, endS: 2 },
+    ]);
+    expect(scenarioPhases('nonsense')).toEqual([]);
+  });
+
+  it('shows the referee: the mock counters beside the harness, agreeing or not', async () => {
+    const dir = tempDir();
+    await writeFixtureRun(dir);
+    const html = readFileSync(await writeHtmlReport(dir), 'utf8');
+    expect(html).toContain('All 8 counters agree');
+
+    const dir2 = tempDir();
+    await writeFixtureRun(dir2, { mockState: { admitted: 30, completed: 30, rejectedTotal: 8, rejected: { rate_limited_requests: 4, rate_limited_tokens: 4 }, buckets: {} } });
+    const html2 = readFileSync(await writeHtmlReport(dir2), 'utf8');
+    expect(html2).toMatch(/3 of 5 counters differ/);
+    expect(html2).toContain('harness +2');
+
+    const dir3 = tempDir();
+    await writeFixtureRun(dir3, { mockState: null, limits: { rpm: 60 } });
+    const html3 = readFileSync(await writeHtmlReport(dir3), 'utf8');
+    expect(html3).not.toContain('id="referee"');
+    expect(embeddedData(html3).limits).toEqual({ rpm: 60, tpm: undefined, source: 'scenario target.limits' });
+  });
+
+  it('has summary, per-group, error and scenario sections', async () => {
+    const dir = tempDir();
+    await writeFixtureRun(dir, { groups: true });
+    const html = readFileSync(await writeHtmlReport(dir), 'utf8');
+    for (const id of ['summary', 'groups', 'charts', 'latency', 'errors', 'referee', 'scenario']) expect(html).toContain(`<section id="${id}">`);
+    expect(html).toMatch(/<td><b>total<\/b><\/td><td class="n">40<\/td><td class="n">32<\/td><td class="n">80\.0 %<\/td>/);
+    expect(html).toContain('warm / <b>alpha</b>');
+    expect(html).toMatch(/rate_limited_requests<\/td><td>429<\/td>/);
+    expect(html).toContain('$0.0045'); // 3200 in × $1 + 640 out × $2 per million
+  });
+
+  it('renders from data alone (pure), and copes with an empty run', () => {
+    const html = renderHtmlReport({ summaries: [], timeseries: {} }, { js: '/* js */', css: '/* css */' });
+    expect(html).toContain('summary.csv has no rows');
+    expect(html).toContain('timeseries.csv has no rows');
+    expect(html).toContain('<title>limitprobe — limitprobe run</title>');
+    expect(html).not.toContain('id="referee"');
+  });
+
+  it('reads back what a run wrote, and names what is missing', async () => {
+    const dir = tempDir();
+    await writeFixtureRun(dir);
+    const run = await readRun(dir);
+    expect(run.errors.map((e) => [e.outcome, e.count])).toEqual([
+      ['rate_limited_requests', 4],
+      ['rate_limited_tokens', 4],
+    ]);
+    await expect(readRun(join(dir, 'nope'))).rejects.toThrow(/nope: expected a directory written by "limitprobe run", found nothing there/);
+    const empty = tempDir();
+    await expect(writeHtmlReport(empty)).rejects.toThrow(/summary\.csv: expected the run's summary\.csv, found no such file/);
+    expect(existsSync(join(empty, 'report.html'))).toBe(false);
+  });
+
+  it('escape helpers', () => {
+    expect(esc(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+    expect(safeJson({ s: '</script><!--\u2028' })).toBe('{"s":"\\u003c/script\\u003e\\u003c!--\\u2028"}');
+    expect(JSON.parse(safeJson({ s: '</script><!--\u2028&' }))).toEqual({ s: '</script><!--\u2028&' });
+  });
+});
