@@ -280,8 +280,8 @@ function showDelta(r: CompareResult): string {
 /** A result worth a line: it failed, improved, is new, or has a non-zero value on either side. */
 export const isInteresting = (r: CompareResult) => r.verdict !== 'pass' || !!r.baseline || !!r.current;
 
-export function formatCompareTable(results: readonly CompareResult[], opts: { all?: boolean } = {}): string {
-  const rows = results.filter((r) => opts.all || isInteresting(r));
+export function formatCompareTable(results: readonly CompareResult[], opts: { all?: boolean; failuresOnly?: boolean } = {}): string {
+  const rows = results.filter((r) => (opts.failuresOnly ? isFailure(r) : opts.all || isInteresting(r)));
   const VERDICT: Record<Verdict, string> = { pass: 'ok', regression: 'REGRESSION', improved: 'improved', missing: 'MISSING', new: 'new', ignored: 'ignored' };
   const cells = [
     ['scope', 'metric', 'baseline', 'current', 'change', 'tolerance', 'verdict'],
@@ -294,7 +294,7 @@ export function formatCompareTable(results: readonly CompareResult[], opts: { al
   const hidden = results.length - rows.length;
   lines.push(
     '',
-    `${failed ? `${failed} regression(s)` : 'no regression'}; ${improved} improved; ${results.length} metric(s) compared${hidden ? ` (${hidden} zero in both runs not shown; --all shows them)` : ''}.`,
+    `${failed ? `${failed} regression(s)` : 'no regression'}; ${improved} improved; ${results.length} metric(s) compared${hidden && !opts.failuresOnly ? ` (${hidden} zero in both runs not shown; --all shows them)` : ''}.`,
   );
   return `${lines.join('\n')}\n`;
 }
