@@ -29,13 +29,16 @@ export interface JunitSuite {
 const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
-/** Escape for XML text and attribute values. */
-export function xmlEscape(v: unknown): string {
-  return String(v ?? '')
+/** Escape for XML text content (and, with attr, for attribute values). */
+export function xmlEscape(v: unknown, attr = false): string {
+  const s = String(v ?? '')
     .replace(INVALID_XML, '')
     .replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!)
     .replace(/\r/g, '&#13;');
+  // parsers normalise raw tabs and newlines in attributes to spaces; character references survive
+  return attr ? s.replace(/\n/g, '&#10;').replace(/\t/g, '&#9;') : s;
 }
+const attr = (v: unknown) => xmlEscape(v, true);
 
 export function junitXml(suites: readonly JunitSuite[]): string {
   const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
@@ -44,15 +47,15 @@ export function junitXml(suites: readonly JunitSuite[]): string {
   const skips = (cs: readonly JunitCase[]) => cs.filter((c) => c.skipped !== undefined && !c.failure).length;
   out.push(`<testsuites name="limitprobe" tests="${all.length}" failures="${fails(all)}" errors="0" skipped="${skips(all)}">`);
   for (const s of suites) {
-    out.push(`  <testsuite name="${xmlEscape(s.name)}" tests="${s.cases.length}" failures="${fails(s.cases)}" errors="0" skipped="${skips(s.cases)}">`);
+    out.push(`  <testsuite name="${attr(s.name)}" tests="${s.cases.length}" failures="${fails(s.cases)}" errors="0" skipped="${skips(s.cases)}">`);
     for (const c of s.cases) {
-      const attrs = `classname="${xmlEscape(c.classname)}" name="${xmlEscape(c.name)}"${c.time !== undefined ? ` time="${c.time.toFixed(3)}"` : ''}`;
+      const attrs = `classname="${attr(c.classname)}" name="${attr(c.name)}"${c.time !== undefined ? ` time="${c.time.toFixed(3)}"` : ''}`;
       const inner: string[] = [];
       if (c.failure) {
         inner.push(
-          `      <failure message="${xmlEscape(c.failure.message)}" type="${xmlEscape(c.failure.type ?? 'failure')}">${xmlEscape(c.failure.body ?? c.failure.message)}</failure>`,
+          `      <failure message="${attr(c.failure.message)}" type="${attr(c.failure.type ?? 'failure')}">${xmlEscape(c.failure.body ?? c.failure.message)}</failure>`,
         );
-      } else if (c.skipped !== undefined) inner.push(`      <skipped message="${xmlEscape(c.skipped)}"/>`);
+      } else if (c.skipped !== undefined) inner.push(`      <skipped message="${attr(c.skipped)}"/>`);
       if (c.output) inner.push(`      <system-out>${xmlEscape(c.output)}</system-out>`);
       out.push(inner.length ? `    <testcase ${attrs}>\n${inner.join('\n')}\n    </testcase>` : `    <testcase ${attrs}/>`);
     }
