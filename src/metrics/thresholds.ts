@@ -100,6 +100,8 @@ export type ThresholdSpec =
 export interface ThresholdResult {
   expr: string;
   scope: ThresholdScope;
+  metric: Threshold['metric'];
+  aggregate: Aggregate;
   /** The value compared; undefined when there was no data (then ok is false). */
   observed?: number;
   ok: boolean;
@@ -438,7 +440,7 @@ function findRow(summaries: readonly Summary[], scope: ThresholdScope): Summary 
 }
 
 function evaluateOne(t: Threshold, summaries: readonly Summary[]): ThresholdResult {
-  const base = { expr: t.expr, scope: t.scope, abortOnFail: t.abortOnFail };
+  const base = { expr: t.expr, scope: t.scope, metric: t.metric, aggregate: t.aggregate, abortOnFail: t.abortOnFail };
   const row = findRow(summaries, t.scope);
   if (!row) return { ...base, ok: false, note: `no summary row for phase=${t.scope.phase} group=${t.scope.group}` };
   const { value, note } = observe(t, row);

@@ -5,6 +5,7 @@
  */
 import { OUTCOMES, RATE_LIMITED, type Outcome } from '../metrics/record.js';
 import { ALL_GROUPS, type Summary } from '../metrics/summary.js';
+import type { ThresholdResult } from '../metrics/thresholds.js';
 
 export interface ConsoleTableOptions {
   /** ANSI colours (bold headers, yellow 429s, red errors). Default false. */
@@ -119,4 +120,37 @@ export function formatSummaryTable(summaries: readonly Summary[], opts: ConsoleT
     st.dim('latency columns cover ok attempts only; sent excludes dropped; ok/s and tok/s are per second of phase.'),
   );
   return `${out.join('\n')}\n`;
+}
+
+/** The observed value in the metric's unit: durations for *_ms, 4 decimals for rates, integers for counts. */
+export function formatObserved(r: ThresholdResult): string {
+  const v = r.observed;
+  if (v === undefined) return `no data${r.note ? ` (${r.note})` : ''}`;
+  if (r.aggregate.kind === 'count') return count(v);
+  if (r.aggregate.kind === 'rate') return `${v.toFixed(4)} (${(v * 100).toFixed(2)}%)`;
+  if (r.metric.endsWith('_ms')) return formatDuration(v);
+  return formatRate(v);
+}
+
+/**
+ * Threshold verdicts, one line each ("ok" / "FAIL", the expression, what was observed), then a
+ * one-line verdict. `abortedBy` marks the thresholds that stopped the run early.
+ */
+export function formatThresholdResults(results: readonly ThresholdResult[], opts: { color?: boolean; abortedBy?: readonly string[] } = {}): string {
+  if (!results.length) return '';
+  const good: Paint = opts.color ? ansi(32) : plain;
+  const bad: Paint = opts.color ? ansi(31) : plain;
+  const bold: Paint = opts.color ? ansi(1) : plain;
+  const aborted = new Set(opts.abortedBy ?? []);
+  const rows = results.map((r) => [
+    r.ok ? good('ok') : bad('FAIL'),
+    r.expr,
+    formatObserved(r) + (aborted.has(r.expr) ? '  (aborted the run)' : ''),
+  ]);
+  const w0 = Math.max(...rows.map((r) => visibleLength(r[0])));
+  const w1 = Math.max(...rows.map((r) => r[1].length));
+  const lines = rows.map((r) => `  ${r[0]}${' '.repeat(w0 - visibleLength(r[0]))}  ${r[1].padEnd(w1)}  ${r[2]}`.trimEnd());
+  const failed = results.filter((r) => !r.ok).length;
+  const verdict = failed ? bad(`${failed} of ${results.length} threshold${results.length > 1 ? 's' : ''} failed`) : good(`all ${results.length} threshold${results.length > 1 ? 's' : ''} passed`);
+  return `${bold('Thresholds')}\n${lines.join('\n')}\n${verdict}\n`;
 }
