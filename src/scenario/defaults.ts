@@ -12,6 +12,8 @@ export const DEFAULTS = {
   stream: false,
   timeoutMs: 60_000,
   maxInFlight: 512,
+  /** A closed-loop phase bounded by `requests` alone ends when they are done, or after this long (as k6's maxDuration). */
+  requestsOnlyMaxDurationMs: 600_000,
 } as const;
 
 /** `phase-1`, `phase-2`, … for phases without a name (index is 0-based). */

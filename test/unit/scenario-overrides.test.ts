@@ -59,7 +59,7 @@ describe('applyOverrides', () => {
       { name: 'a', durationMs: 10_000, kind: 'open', arrival: { type: 'poisson', rate: 10 } },
       { name: 'b', durationMs: 5_000, kind: 'open', arrival: { type: 'constant', rate: 10 } },
     ]);
-    expect(applyOverrides(base(), { rate: '3' }).phases.map((p) => p.kind === 'open' && p.arrival.rate)).toEqual([3, 3]);
+    expect(applyOverrides(base(), { rate: '3' }).phases.map((p) => p.kind === 'open' && p.arrival && 'rate' in p.arrival && p.arrival.rate)).toEqual([3, 3]);
   });
 
   it('--duration, --seed and --out', () => {

@@ -39,6 +39,6 @@ describe('per-phase request overrides', () => {
   it('survive command-line overrides (round trip through the input form)', () => {
     const s = applyOverrides(parseScenario(base), { rate: 7 });
     expect(s.phases[1]!.request).toEqual({ promptTokens: { dist: 'uniform', min: 500, max: 600 }, stream: true });
-    expect(s.phases.every((p) => p.kind === 'open' && p.arrival.rate === 7)).toBe(true);
+    expect(s.phases.every((p) => p.kind === 'open' && p.arrival !== undefined && 'rate' in p.arrival && p.arrival.rate === 7)).toBe(true);
   });
 });

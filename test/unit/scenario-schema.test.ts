@@ -184,7 +184,7 @@ describe('scenario schema: errors', () => {
         maxInFlight: 1.5,
         phases: [
           { duration: 'soon', arrival: { type: 'constant', rate: 'fast' } },
-          { duration: '5s', arrival: { type: 'ramp', rate: 1 } },
+          { duration: '5s', arrival: { type: 'sawtooth', rate: 1 } },
           { duration: '5s' },
           { duration: '5s', arrival: { type: 'poisson', rate: 1 }, concurrency: 2 },
         ],
@@ -194,7 +194,7 @@ describe('scenario schema: errors', () => {
     const byPath = Object.fromEntries(issues.map((i) => [i.path, i]));
     expect(byPath['phases[0].arrival.rate']).toMatchObject({ expected: 'a positive number or "N/s" / "N/min"', found: '"fast"' });
     expect(byPath['phases[0].duration']).toMatchObject({ expected: expect.stringContaining('"10s"'), found: '"soon"' });
-    expect(byPath['phases[1].arrival.type']).toMatchObject({ expected: '"constant" or "poisson"', found: '"ramp"' });
+    expect(byPath['phases[1].arrival.type']).toMatchObject({ expected: '"constant", "poisson", "gamma", "ramp", "steps" or "spike"', found: '"sawtooth"' });
     expect(byPath['phases[2]']).toMatchObject({ expected: expect.stringContaining('exactly one of arrival'), found: 'neither' });
     expect(byPath['phases[3]']).toMatchObject({ found: 'both' });
     expect(byPath['name']).toMatchObject({ found: '"bad name"' });
@@ -284,7 +284,7 @@ describe('scenario schema: errors', () => {
     );
     expect(issues).toEqual([
       { path: 'target.kind', expected: '"mock" or "http"', found: '"bedrock"' },
-      { path: 'request.promptTokens.dist', expected: '"fixed", "uniform" or "normal"', found: '"gauss"' },
+      { path: 'request.promptTokens.dist', expected: '"fixed", "uniform", "normal", "lognormal" or "empirical"', found: '"gauss"' },
       { path: 'request.maxTokens.stddev', expected: 'a number ≥ 0', found: '-1' },
       { path: 'request.maxTokens.max', expected: 'a positive integer (tokens)', found: '"x"' },
     ]);
