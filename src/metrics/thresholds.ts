@@ -189,8 +189,9 @@ class Parser {
   }
 }
 
-/** A scope prefix is present when a ':' appears before the first '('. */
+/** A scope prefix starts with a selector, or has a ':' before the first '('. */
 function hasScope(src: string): boolean {
+  if (/^\s*(phase|group)\s*=/.test(src)) return true;
   const colon = src.indexOf(':');
   const paren = src.indexOf('(');
   return colon >= 0 && (paren < 0 || colon < paren);

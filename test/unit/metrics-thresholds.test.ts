@@ -56,6 +56,7 @@ describe('parseThresholds', () => {
     expect(parseThreshold('phase=steady: p95(latency_ms) < 1000').scope).toEqual({ phase: 'steady', group: '*' });
     expect(parseThreshold('group=greedy: rate(ok) > 0.9').scope).toEqual({ phase: 'total', group: 'greedy' });
     expect(parseThreshold('group=a-1 , phase="token flood" : rate(ok) != 1').scope).toEqual({ phase: 'token flood', group: 'a-1' });
+    expect(parseThreshold('phase="spike (x3): late" : rate(ok) > 0').scope.phase).toBe('spike (x3): late');
     expect(parseThreshold('rate(errors) < 0.01 !abort')).toMatchObject({ abortOnFail: true, delayAbortEvalMs: 0 });
     expect(parseThreshold('rate(errors) < 0.01 !abort(10s)')).toMatchObject({ abortOnFail: true, delayAbortEvalMs: 10_000 });
     expect(parseThreshold('rate(errors) < 0.01 !abort(250ms)').delayAbortEvalMs).toBe(250);
