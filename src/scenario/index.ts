@@ -2,6 +2,12 @@ export { DEFAULTS, DIALECTS, defaultOutputDir, defaultPhaseName, type Dialect } 
 export type {
   Arrival,
   ArrivalType,
+  Conversation,
+  CrossProblem,
+  Group,
+  MsDist,
+  RateTarget,
+  ShapeProcess,
   HttpTarget,
   MockTarget,
   Phase,
@@ -11,9 +17,10 @@ export type {
   Target,
   TokenDist,
 } from './schema.js';
-export { scenarioSchema } from './schema.js';
+export { groupActiveIn, scenarioSchema } from './schema.js';
 export { parseScenario } from './parse.js';
-export { loadScenario, parseScenarioText } from './load.js';
+export { loadScenario, parseScenarioText, type ParseTextOptions } from './load.js';
+export { readEmpiricalFiles } from './empirical.js';
 export { applyOverrides, type Overrides } from './overrides.js';
 export { resolveSecrets, type ResolvedSecrets } from './secrets.js';
 export { resolvedForReport } from './redact.js';

@@ -1,6 +1,8 @@
 /** Reads a scenario file (YAML or JSON) and validates it; errors point at file lines. */
 import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { ConfigError, type Issue } from '../errors.js';
+import { readEmpiricalFiles, type ReadText } from './empirical.js';
 import { parseScenario } from './parse.js';
 import { parsePath } from './paths.js';
 import type { Scenario } from './schema.js';
@@ -19,11 +21,19 @@ export async function loadScenario(path: string): Promise<Scenario> {
   return parseScenarioText(text, path);
 }
 
+export interface ParseTextOptions {
+  /** Where files named in the scenario (empirical lengths) are resolved; default: the directory of `source`. */
+  baseDir?: string;
+  /** Reads such a file (default: fs, synchronously: they are small and read once). */
+  readText?: ReadText;
+}
+
 /**
  * Scenario text → Scenario. `source` names the text in errors (and picks the format by its
- * extension unless `format` is given). Validation issues get `at source:line:col`.
+ * extension unless `format` is given). Validation issues get `at source:line:col`. Files the
+ * scenario names (empirical length lists) are read here, relative to the scenario's directory.
  */
-export function parseScenarioText(text: string, source = '<scenario>', format?: SourceFormat): Scenario {
+export function parseScenarioText(text: string, source = '<scenario>', format?: SourceFormat, opts: ParseTextOptions = {}): Scenario {
   if (text.trim() === '') {
     throw new ConfigError(`invalid scenario ${source}`, [
       { path: source, expected: 'a scenario with name, target, request and phases', found: 'an empty file' },
@@ -31,6 +41,8 @@ export function parseScenarioText(text: string, source = '<scenario>', format?: 
   }
   const parsed = parseSourceText(text, source, format ?? detectFormat(source, text));
   try {
+    const fileIssues = readEmpiricalFiles(parsed.data, opts.baseDir ?? dirname(source), opts.readText);
+    if (fileIssues.length > 0) throw new ConfigError(`invalid scenario ${source}: cannot read the files it names`, fileIssues);
     return parseScenario(parsed.data, source);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;

@@ -9,6 +9,7 @@ import { parseScenario } from './parse.js';
 import { parsePath, setAt, type PathSegment } from './paths.js';
 import type { Scenario, ScenarioInput } from './schema.js';
 import { toInput } from './to-input.js';
+import { RATE_PATTERN, rateToPerSecond } from './units.js';
 
 export interface Overrides {
   /** `--target-url`: the target becomes kind http with this baseUrl (model kept if set). */
@@ -16,7 +17,12 @@ export interface Overrides {
   model?: string;
   apiKeyEnv?: string;
   dialect?: string;
-  /** `--rate`: every phase's arrival rate; closed-loop phases become constant arrivals. */
+  /**
+   * `--rate`: every phase's arrival rate. constant/poisson/gamma take it as their rate (a
+   * tokensPerMinute target is dropped: the flag is explicit); ramp/steps/spike are scaled so
+   * their peak rate is R, keeping their shape; closed-loop phases become constant arrivals.
+   * Rejected when groups bring their own arrivals (the flag would not say which to change).
+   */
   rate?: number | string;
   /** `--duration`: every phase's duration. */
   duration?: number | string;
@@ -75,13 +81,14 @@ export function applyOverrides(scenario: Scenario, o: Overrides): Scenario {
   }
   if (o.rate !== undefined) {
     const rate = numeric(o.rate);
-    input.phases.forEach((p, i) => {
-      if (p.arrival !== undefined) edits.set(['phases', i, 'arrival', 'rate'], rate, '--rate');
-      else {
-        delete p.concurrency;
-        edits.set(['phases', i, 'arrival'], { type: 'constant', rate }, '--rate');
-      }
-    });
+    const own = (input.groups ?? []).findIndex((g) => g.arrival !== undefined);
+    if (own >= 0) {
+      problems.push({
+        path: '--rate',
+        expected: 'a scenario whose load comes from phase arrivals',
+        found: `groups[${own}] ("${input.groups![own]!.name}") has an arrival of its own (change it with --set)`,
+      });
+    } else input.phases.forEach((p, i) => setPhaseRate(p, i, rate, edits));
   }
   if (o.duration !== undefined) {
     const duration = numeric(o.duration);
@@ -99,6 +106,43 @@ export function applyOverrides(scenario: Scenario, o: Overrides): Scenario {
   }
   if (problems.length > 0 || !result) throw new ConfigError('invalid overrides', dedupe(problems));
   return result;
+}
+
+/** Peak rate (req/s) of a shaped arrival in input form (rates are numbers there: toInput writes req/s). */
+function peakOf(a: Record<string, unknown>): number {
+  const n = (v: unknown) => (typeof v === 'number' ? v : 0);
+  if (a.type === 'ramp') return Math.max(n(a.from), n(a.to));
+  if (a.type === 'steps') return Math.max(...(a.steps as { rate: unknown }[]).map((s) => n(s.rate)));
+  return Math.max(n(a.rate), n(a.spikeRate));
+}
+
+function setPhaseRate(p: ScenarioInput['phases'][number], i: number, rate: number | string, edits: Edits): void {
+  const a = p.arrival as Record<string, unknown> | undefined;
+  if (a === undefined) {
+    delete p.concurrency;
+    delete p.thinkTime;
+    edits.set(['phases', i, 'arrival'], { type: 'constant', rate }, '--rate');
+    return;
+  }
+  if (a.type === 'constant' || a.type === 'poisson' || a.type === 'gamma') {
+    delete a.tokensPerMinute;
+    edits.set(['phases', i, 'arrival', 'rate'], rate, '--rate');
+    return;
+  }
+  // A shape keeps its shape: every rate is scaled so the peak becomes R. An invalid R is put
+  // where the peak was, so the schema reports it (under --rate) like any other rate.
+  const r = typeof rate === 'number' ? rate : RATE_PATTERN.test(rate) ? rateToPerSecond(rate) : undefined;
+  const k = r === undefined ? undefined : r / peakOf(a);
+  const scaled = (v: unknown) => (k === undefined ? rate : (v as number) * k);
+  if (a.type === 'ramp') {
+    edits.set(['phases', i, 'arrival', 'from'], scaled(a.from), '--rate');
+    edits.set(['phases', i, 'arrival', 'to'], scaled(a.to), '--rate');
+  } else if (a.type === 'steps') {
+    (a.steps as { rate: unknown }[]).forEach((s, j) => edits.set(['phases', i, 'arrival', 'steps', j, 'rate'], scaled(s.rate), '--rate'));
+  } else {
+    edits.set(['phases', i, 'arrival', 'rate'], scaled(a.rate), '--rate');
+    edits.set(['phases', i, 'arrival', 'spikeRate'], scaled(a.spikeRate), '--rate');
+  }
 }
 
 function relabel(issue: Issue, edits: Edits): Issue {
