@@ -16,7 +16,8 @@
  *   N    absolute, in the metric's unit (fraction for rates, ms, per second)
  * with an optional sign for the direction that counts as a regression: `+` (an increase), `-`
  * (a decrease), `±` (either); without a sign, the metric's worse direction. A change beyond the
- * allowance in the better direction is reported as `improved` and does not fail.
+ * allowance in the better direction is reported as `improved` and does not fail. A percentile
+ * with fewer samples than MIN_SAMPLES (in either run) is `insufficient`: shown, not judged.
  * Later rules win over earlier ones; the defaults come first, so any user rule overrides them.
  */
 import { join } from 'node:path';
@@ -36,7 +37,16 @@ export interface CompareMetric {
   /** Which direction is better. */
   better: 'higher' | 'lower';
   get(s: Summary): number | undefined;
+  /** Percentiles: samples behind the value, and how many it takes to mean anything. */
+  samples?(s: Summary): number;
+  minSamples?: number;
 }
+
+/**
+ * Below these sample counts a percentile is mostly one request (p99 of 30 samples is the
+ * maximum) and its run-to-run change is noise: such rows get the verdict `insufficient`.
+ */
+export const MIN_SAMPLES = { p50: 10, p95: 20, p99: 100 } as const;
 
 const records = (s: Summary) => s.attempts + s.counts.dropped;
 
@@ -61,7 +71,16 @@ export const COMPARE_METRICS: readonly CompareMetric[] = [
   { name: 'value(input_tokens_per_s)', kind: 'value', better: 'higher', get: (s) => s.inputTokensPerS },
   { name: 'value(output_tokens_per_s)', kind: 'value', better: 'higher', get: (s) => s.outputTokensPerS },
   ...(['p50', 'p95', 'p99'] as const).flatMap((p) =>
-    DISTS.map(([column, field]): CompareMetric => ({ name: `${p}(${column})`, kind: 'latency', better: 'lower', get: (s) => s[field][p] })),
+    DISTS.map(
+      ([column, field]): CompareMetric => ({
+        name: `${p}(${column})`,
+        kind: 'latency',
+        better: 'lower',
+        get: (s) => s[field][p],
+        samples: (s) => s[field].count,
+        minSamples: MIN_SAMPLES[p],
+      }),
+    ),
   ),
 ];
 
@@ -73,9 +92,9 @@ export const COMPARE_METRICS: readonly CompareMetric[] = [
 export const DEFAULT_TOLERANCES: readonly string[] = [
   'rate(*)=1pp,2req',
   'value(*)=-5%',
-  'p50(*)=+10%,5ms',
-  'p95(*)=+10%,5ms',
-  'p99(*)=+20%,10ms',
+  'p50(*)=+10%,25ms',
+  'p95(*)=+15%,50ms',
+  'p99(*)=+25%,100ms',
 ];
 
 export interface ToleranceRule {
@@ -159,7 +178,7 @@ export function parseTolerance(text: string, flag = '--tolerance'): ToleranceRul
   return rule;
 }
 
-export type Verdict = 'pass' | 'regression' | 'improved' | 'missing' | 'new' | 'ignored';
+export type Verdict = 'pass' | 'regression' | 'improved' | 'missing' | 'new' | 'ignored' | 'insufficient';
 
 export interface CompareResult {
   scope: string;
@@ -179,13 +198,21 @@ export interface CompareResult {
 
 const EPS = 1e-9;
 
-function judge(m: CompareMetric, b: number | undefined, c: number | undefined, rule: ToleranceRule, currentRecords: number): Pick<CompareResult, 'delta' | 'deltaPct' | 'allowed' | 'verdict'> {
+function judge(
+  m: CompareMetric,
+  b: number | undefined,
+  c: number | undefined,
+  rule: ToleranceRule,
+  currentRecords: number,
+  samples: number,
+): Pick<CompareResult, 'delta' | 'deltaPct' | 'allowed' | 'verdict'> {
   if (b === undefined && c === undefined) return { verdict: 'pass' };
   if (b === undefined) return { verdict: 'new' };
   if (c === undefined) return { verdict: rule.off ? 'ignored' : 'missing' };
   const delta = c - b;
   const deltaPct = b !== 0 ? (delta / Math.abs(b)) * 100 : undefined;
   if (rule.off) return { delta, deltaPct, verdict: 'ignored' };
+  if (m.minSamples !== undefined && samples < m.minSamples) return { delta, deltaPct, verdict: 'insufficient' };
   const allowed = Math.max(
     (rule.relative ?? 0) * Math.abs(b),
     rule.absolute ?? 0,
@@ -228,7 +255,8 @@ export function compareSummaries(baseline: readonly Summary[], current: readonly
       const rule = ruleFor(rules, scope, m.name);
       const bv = bs ? m.get(bs) : undefined;
       const cv = cs ? m.get(cs) : undefined;
-      let j = judge(m, bv, cv, rule, cs ? records(cs) : 0);
+      const samples = bs && cs && m.samples ? Math.min(m.samples(bs), m.samples(cs)) : 0;
+      let j = judge(m, bv, cv, rule, cs ? records(cs) : 0, samples);
       // a scope the current run lacks entirely is missing, even where the baseline had no value
       if (bs && !cs && j.verdict === 'pass') j = { verdict: 'missing' };
       if (bv === undefined && cv === undefined && bs && cs) continue; // nothing to compare
@@ -282,7 +310,15 @@ export const isInteresting = (r: CompareResult) => r.verdict !== 'pass' || !!r.b
 
 export function formatCompareTable(results: readonly CompareResult[], opts: { all?: boolean; failuresOnly?: boolean } = {}): string {
   const rows = results.filter((r) => (opts.failuresOnly ? isFailure(r) : opts.all || isInteresting(r)));
-  const VERDICT: Record<Verdict, string> = { pass: 'ok', regression: 'REGRESSION', improved: 'improved', missing: 'MISSING', new: 'new', ignored: 'ignored' };
+  const VERDICT: Record<Verdict, string> = {
+    pass: 'ok',
+    regression: 'REGRESSION',
+    improved: 'improved',
+    missing: 'MISSING',
+    new: 'new',
+    ignored: 'ignored',
+    insufficient: `too few samples`,
+  };
   const cells = [
     ['scope', 'metric', 'baseline', 'current', 'change', 'tolerance', 'verdict'],
     ...rows.map((r) => [r.scope, r.metric, show(r.kind, r.baseline), show(r.kind, r.current), showDelta(r), r.tolerance, VERDICT[r.verdict]]),
