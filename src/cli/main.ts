@@ -4,6 +4,8 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { mockCommand } from './mock-command.js';
 import { runCommand } from './run-command.js';
+import { validateCommand } from './validate-command.js';
+import { initCommand } from './init-command.js';
 import { EXIT, exitCodeFor, printError } from './exit.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -13,7 +15,9 @@ async function main(argv: string[]): Promise<number> {
     .usage('$0 <command> [options]')
     .command(runCommand((c) => (code = c)))
     .command(mockCommand((c) => (code = c)))
-    .demandCommand(1, 'Name a command: run or mock.')
+    .command(validateCommand((c) => (code = c)))
+    .command(initCommand((c) => (code = c)))
+    .demandCommand(1, 'Name a command: run, mock, validate or init.')
     .strict()
     .recommendCommands()
     .help()
