@@ -43,10 +43,12 @@ export interface CompareMetric {
 }
 
 /**
- * Below these sample counts a percentile is mostly one request (p99 of 30 samples is the
- * maximum) and its run-to-run change is noise: such rows get the verdict `insufficient`.
+ * A percentile is judged only when at least 10 samples lie beyond it (n ≥ 10 / (1 − p/100)):
+ * with fewer, it is one or two requests (p99 of 300 samples is the third slowest), and a single
+ * slow request — a cold start, a GC pause on a shared runner — moves it by any amount. Such
+ * rows get the verdict `insufficient`: shown, not judged.
  */
-export const MIN_SAMPLES = { p50: 10, p95: 20, p99: 100 } as const;
+export const MIN_SAMPLES = { p50: 20, p95: 200, p99: 1000 } as const;
 
 const records = (s: Summary) => s.attempts + s.counts.dropped;
 
