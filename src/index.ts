@@ -9,3 +9,16 @@ export { classify, type Dialect } from './metrics/classify.js';
 export { formatSummaryTable } from './report/console.js';
 export type { Summary } from './metrics/summary.js';
 export type { RunEvent } from './exec/ports.js';
+export {
+  parseThresholds,
+  evaluateThresholds,
+  ThresholdMonitor,
+  thresholdPercentiles,
+  thresholdsNeedGroupRows,
+  formatScope,
+  type ThresholdSpec,
+  type Threshold,
+  type ThresholdResult,
+} from './metrics/thresholds.js';
+export { formatThresholdResults } from './report/console.js';
+export { runFlood, type FloodOptions, type FloodResult } from './client/autocannon-flood.js';

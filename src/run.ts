@@ -11,6 +11,14 @@ import type { RunEvent } from './exec/ports.js';
 import type { AttemptRecord } from './metrics/record.js';
 import { SeriesBuilder } from './metrics/series.js';
 import { MetricsCollector, type Summary } from './metrics/summary.js';
+import {
+  evaluateThresholds,
+  parseThresholds,
+  ThresholdMonitor,
+  thresholdPercentiles,
+  thresholdsNeedGroupRows,
+  type ThresholdResult,
+} from './metrics/thresholds.js';
 import { buildPlan } from './plan/plan.js';
 import { openRunReports } from './report/writers.js';
 import { openTarget } from './run-target.js';
@@ -24,6 +32,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   graceMs?: number;
   onEvent?: (ev: RunEvent) => void;
+  /** Called once when an abort-on-fail threshold fails mid-run (the run then stops). */
+  onThresholdAbort?: (failed: ThresholdResult[]) => void;
   clock?: Clock;
 }
 
@@ -33,12 +43,18 @@ export interface RunResult {
   execution: ExecutionResult;
   interrupted: boolean;
   simulated: boolean;
+  thresholds: ThresholdResult[];
+  thresholdsFailed: boolean;
+  /** The abort-on-fail thresholds that stopped the run early, if any. */
+  abortedBy?: ThresholdResult[];
   /** The mock's own counters at the end of the run (ground truth), when the target is the mock. */
   mockState?: unknown;
 }
 
 export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Promise<RunResult> {
   const outDir = opts.outDir ?? scenario.output.dir;
+  // Invalid thresholds are configuration errors: found before anything is sent.
+  const thresholds = parseThresholds(scenario.thresholds);
   const target = await openTarget(scenario, { env: opts.env, clock: opts.clock });
   try {
     const plan = buildPlan(scenario, { model: target.model });
@@ -51,11 +67,28 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
         onRow: (row) => reports.writeTimeseriesRow(row),
         graceMs: scenario.client.timeoutMs + 1_000,
       });
+      // Abort-on-fail thresholds are checked once per second of run time (real or virtual),
+      // on a cheap snapshot, as records arrive.
+      const monitor = new ThresholdMonitor(thresholds);
+      const thresholdStop = new AbortController();
+      const stop = opts.signal ? AbortSignal.any([opts.signal, thresholdStop.signal]) : thresholdStop.signal;
+      let abortedBy: ThresholdResult[] | undefined;
+      let nextCheckMs = 1_000;
+      const checkThresholds = (nowMs: number) => {
+        if (!monitor.active || abortedBy || nowMs < nextCheckMs) return;
+        nextCheckMs = nowMs + 1_000;
+        const failed = monitor.check(collector.summaries(monitor.snapshotOptions()), nowMs);
+        if (failed.length === 0) return;
+        abortedBy = failed;
+        opts.onThresholdAbort?.(failed);
+        thresholdStop.abort();
+      };
       const recorder = {
         record(rec: AttemptRecord) {
           reports.recordAttempt(rec);
           collector.record(rec);
           series.record(rec);
+          checkThresholds(rec.endMs);
         },
       };
 
@@ -68,7 +101,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
             recorder,
             clock: target.clock,
             maxInFlight: scenario.maxInFlight,
-            stop: opts.signal,
+            stop,
             graceMs: opts.graceMs,
             onEvent: opts.onEvent,
             onInFlight: (ms, n) => series.sampleInFlight(ms, n),
@@ -82,9 +115,29 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       collector.setTotalDuration(interrupted ? execution.endMs : Math.max(plan.totalDurationMs, 1));
       const summaries = collector.summaries({ interrupted, simulated: target.simulated });
       await reports.writeSummary(summaries);
+      const results = thresholds.length
+        ? evaluateThresholds(
+            thresholds,
+            collector.summaries({
+              interrupted,
+              percentiles: thresholdPercentiles(thresholds),
+              groupRows: thresholdsNeedGroupRows(thresholds) ? 'always' : 'auto',
+            }),
+          )
+        : [];
       const mockState = target.mockState?.();
       if (mockState) await writeFile(join(outDir, 'mock-state.json'), JSON.stringify(mockState, null, 2) + '\n');
-      return { outDir, summaries, execution, interrupted, simulated: target.simulated, mockState };
+      return {
+        outDir,
+        summaries,
+        execution,
+        interrupted,
+        simulated: target.simulated,
+        thresholds: results,
+        thresholdsFailed: results.some((r) => !r.ok),
+        abortedBy,
+        mockState,
+      };
     } finally {
       await reports.close();
     }

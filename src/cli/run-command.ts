@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { applyOverrides, formatSummaryTable, loadScenario, runScenario, type RunEvent } from '../index.js';
+import { applyOverrides, formatSummaryTable, formatThresholdResults, loadScenario, parseThresholds, runScenario, type RunEvent } from '../index.js';
 import { EXIT } from './exit.js';
 import { createProgress } from './progress.js';
 
@@ -15,6 +15,7 @@ interface RunArgs {
   dialect?: string;
   rate?: string;
   duration?: string;
+  threshold?: string[];
 }
 
 export function runCommand(setExit: (code: number) => void): CommandModule<object, RunArgs> {
@@ -33,7 +34,8 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
         .option('api-key-env', { type: 'string', describe: 'Environment variable holding the API key' })
         .option('dialect', { type: 'string', describe: 'openai | azure | dashscope | anthropic | groq' })
         .option('rate', { type: 'string', describe: 'Arrival rate for every phase: N (per second), "N/s" or "N/min"' })
-        .option('duration', { type: 'string', describe: 'Duration of every phase: seconds, or "30s", "2m"' }),
+        .option('duration', { type: 'string', describe: 'Duration of every phase: seconds, or "30s", "2m"' })
+        .option('threshold', { type: 'string', array: true, describe: 'Add a threshold, e.g. "p95(response_time_ms) < 2000" (repeatable); a failure exits 99' }),
     handler: async (a) => {
       let scenario = await loadScenario(a.scenario);
       scenario = applyOverrides(scenario, {
@@ -46,6 +48,10 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
         seed: a.seed,
         outDir: a.out,
       });
+      if (a.threshold?.length) {
+        parseThresholds(a.threshold, '--threshold');
+        scenario = { ...scenario, thresholds: [...scenario.thresholds, ...a.threshold] };
+      }
 
       const stop = new AbortController();
       let signals = 0;
@@ -58,28 +64,34 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
 
-      const progress = a.quiet || a.json ? undefined : createProgress(process.stderr);
-      progress?.start(scenario);
+      const progress = createProgress(process.stderr, { mode: a.quiet || a.json ? 'off' : 'auto' });
+      progress.start(scenario);
       let result;
       try {
         result = await runScenario(scenario, {
           signal: stop.signal,
-          onEvent: (ev: RunEvent) => progress?.event(ev),
+          onEvent: (ev: RunEvent) => progress.event(ev),
+          onThresholdAbort: (failed) => progress.note(`threshold failed: ${failed.map((r) => r.expr).join(', ')} — stopping the run`),
         });
       } finally {
-        progress?.stop();
+        progress.stop();
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }
 
       if (a.json) {
-        process.stdout.write(JSON.stringify({ outDir: result.outDir, interrupted: result.interrupted, summaries: result.summaries }, null, 2) + '\n');
+        const { outDir, interrupted, summaries, thresholds } = result;
+        process.stdout.write(JSON.stringify({ outDir, interrupted, thresholds, summaries }, null, 2) + '\n');
       } else {
         process.stdout.write(`\n${scenario.name}${result.interrupted ? ' (interrupted)' : ''}\n`);
         process.stdout.write(formatSummaryTable(result.summaries) + '\n');
+        if (result.thresholds.length) {
+          process.stdout.write('\n' + formatThresholdResults(result.thresholds, { abortedBy: result.abortedBy?.map((r) => r.expr) }) + '\n');
+        }
         process.stdout.write(`\nreports: ${result.outDir}/{requests,timeseries,summary}.csv\n`);
       }
-      setExit(result.interrupted ? EXIT.interrupted : EXIT.ok);
+      // A failed threshold (even one that stopped the run) is 99; a signal without one is 130.
+      setExit(result.thresholdsFailed || result.abortedBy ? EXIT.threshold : result.interrupted ? EXIT.interrupted : EXIT.ok);
     },
   };
 }

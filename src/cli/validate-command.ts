@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { buildPlan, loadScenario } from '../index.js';
+import { buildPlan, loadScenario, parseThresholds } from '../index.js';
 import { EXIT } from './exit.js';
 
 interface ValidateArgs {
@@ -14,6 +14,7 @@ export function validateCommand(setExit: (code: number) => void): CommandModule<
     builder: (y) => y.positional('scenario', { type: 'string', demandOption: true, describe: 'Scenario file (YAML or JSON)' }),
     handler: async (a) => {
       const s = await loadScenario(a.scenario);
+      const thresholds = parseThresholds(s.thresholds);
       const plan = buildPlan(s, { model: s.target.model ?? '(profile default)' });
       const lines = [`${a.scenario}: valid — "${s.name}", ${s.phases.length} phase(s), ${(plan.totalDurationMs / 1000).toFixed(1)} s`];
       for (const p of s.phases) {
@@ -21,6 +22,7 @@ export function validateCommand(setExit: (code: number) => void): CommandModule<
         lines.push(`  ${p.name}: ${(p.durationMs / 1000).toFixed(1)} s, ${load}`);
       }
       lines.push(`  target: ${s.target.kind === 'mock' ? `embedded mock, profile ${s.target.profile}` : `${s.target.baseUrl} (${s.target.dialect})`}`);
+      if (thresholds.length) lines.push(`  thresholds: ${thresholds.map((t) => t.expr).join('; ')}`);
       process.stdout.write(lines.join('\n') + '\n');
       setExit(EXIT.ok);
     },

@@ -121,6 +121,8 @@ export const SUMMARY_COLUMNS: readonly Column<Summary>[] = [
   col('output_tokens', (r) => int(r.outputTokens)),
   col('input_tokens_estimate', (r) => int(r.inputTokensEstimate)),
   col('usage_missing', (r) => int(r.usageMissing)),
+  // Per-request output speed (completion tokens / latency), tokens per second.
+  ...STATS.map((st) => col<Summary>(`request_output_tokens_per_s_${st}`, (r) => fixed(r.requestOutputTokensPerS[st], 3))),
 ];
 
 export const columnNames = <T>(cols: readonly Column<T>[]): string[] => cols.map((c) => c.name);

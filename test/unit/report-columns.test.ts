@@ -23,6 +23,7 @@ describe('columns', () => {
       ...hist('latency'), ...hist('response_time'), ...hist('ttft'), ...hist('itl'), ...hist('schedule_lag'),
       'interrupted', 'simulated',
       'input_tokens', 'output_tokens', 'input_tokens_estimate', 'usage_missing',
+      ...['p50', 'p90', 'p95', 'p99', 'max', 'mean'].map((s) => `request_output_tokens_per_s_${s}`),
     ]);
   });
 
