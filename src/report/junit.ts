@@ -65,12 +65,24 @@ export function junitXml(suites: readonly JunitSuite[]): string {
   return out.join('\n');
 }
 
-/** What a threshold evaluator reports for one threshold in one scope. */
+/**
+ * What a threshold evaluator reports for one threshold in one scope (metrics/thresholds.ts's
+ * ThresholdResult fits: its scope is { phase, group }; a plain string scope works too).
+ */
 export interface ThresholdResultLike {
   expr: string;
-  scope: string;
-  observed: number | undefined;
+  scope: string | { phase: string; group: string };
+  observed?: number | undefined;
   ok: boolean;
+  /** Why there is no observed value, when there is none. */
+  note?: string;
+}
+
+/** "total", "phase=steady", "phase=steady,group=a", "group=a". */
+export function scopeName(scope: ThresholdResultLike['scope']): string {
+  if (typeof scope === 'string') return scope;
+  const parts = [scope.phase !== 'total' ? `phase=${scope.phase}` : '', scope.group !== '*' ? `group=${scope.group}` : ''].filter(Boolean);
+  return parts.length ? parts.join(',') : 'total';
 }
 
 const num = (v: number) => (Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6))));
@@ -81,12 +93,13 @@ export function thresholdsToJunit(results: readonly ThresholdResultLike[], suite
     {
       name: suiteName,
       cases: results.map((r) => {
-        const observed = r.observed === undefined ? 'no data' : `observed ${num(r.observed)}`;
+        const scope = scopeName(r.scope);
+        const observed = r.observed === undefined ? `no data${r.note ? ` (${r.note})` : ''}` : `observed ${num(r.observed)}`;
         return {
-          classname: `thresholds.${r.scope}`,
+          classname: `thresholds.${scope}`,
           name: r.expr,
-          output: `${r.scope}: ${r.expr}: ${observed}`,
-          ...(r.ok ? {} : { failure: { message: `${r.expr} failed in ${r.scope}: ${observed}`, type: 'threshold' } }),
+          output: `${scope}: ${r.expr}: ${observed}`,
+          ...(r.ok ? {} : { failure: { message: `${r.expr} failed in ${scope}: ${observed}`, type: 'threshold' } }),
         };
       }),
     },

@@ -1,7 +1,12 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
+import type { ThresholdResult } from '../../src/metrics/thresholds.js';
 import type { CompareResult } from '../../src/report/compare.js';
-import { compareToJunit, junitXml, thresholdsToJunit, xmlEscape } from '../../src/report/junit.js';
+import { compareToJunit, junitXml, thresholdsToJunit, xmlEscape, type ThresholdResultLike } from '../../src/report/junit.js';
+
+// the evaluator's results are accepted as they are (a compile-time check)
+const evaluatorResults: ThresholdResult[] = [];
+const accepted: readonly ThresholdResultLike[] = evaluatorResults;
 
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', htmlEntities: true, isArray: (name) => ['testsuite', 'testcase'].includes(name) });
 
@@ -29,6 +34,17 @@ describe('JUnit XML', () => {
     expect(b.name).toBe('rate(rate_limited) < 0.05'); // "<" escaped and read back
     expect(b.failure).toMatchObject({ type: 'threshold', message: 'rate(rate_limited) < 0.05 failed in phase=flood: observed 0.123457' });
     expect(c.failure.message).toBe('count(server_error) == 0 failed in total: no data');
+  });
+
+  it("takes the evaluator's own results: scope objects and the no-data note", () => {
+    const xml = thresholdsToJunit([
+      { expr: 'phase=steady,group=a: rate(ok) > 0.9', scope: { phase: 'steady', group: 'a' }, observed: 0.5, ok: false },
+      { expr: 'p99(ttft_ms) < 800', scope: { phase: 'total', group: '*' }, observed: undefined, ok: false, note: 'no ok streaming attempt' },
+    ]);
+    const [a, b] = parse(xml).testsuites.testsuite[0].testcase;
+    expect(a).toMatchObject({ classname: 'thresholds.phase=steady,group=a' });
+    expect(a.failure.message).toBe('phase=steady,group=a: rate(ok) > 0.9 failed in phase=steady,group=a: observed 0.5');
+    expect(b.failure.message).toBe('p99(ttft_ms) < 800 failed in total: no data (no ok streaming attempt)');
   });
 
   it('escapes markup, quotes and characters XML cannot carry', () => {
@@ -65,6 +81,7 @@ describe('JUnit XML', () => {
   });
 
   it('an empty suite list is still a valid document', () => {
+    expect(parse(thresholdsToJunit(accepted)).testsuites).toMatchObject({ tests: '0' });
     expect(parse(junitXml([])).testsuites).toMatchObject({ tests: '0', failures: '0' });
   });
 });
