@@ -38,11 +38,12 @@ export async function openTarget(scenario: Scenario, opts: TargetOptions = {}): 
   const t = scenario.target;
   const base = opts.clock ?? new RealClock();
   if (t.kind === 'http') {
-    const { apiKey } = resolveSecrets(scenario, opts.env ?? process.env);
+    const { apiKey, groupApiKeys } = resolveSecrets(scenario, opts.env ?? process.env);
     const clock = runRelativeClock(base);
     const dispatch = new HttpDispatch({
       baseUrl: t.baseUrl,
       apiKey,
+      groupApiKeys,
       dialect: t.dialect,
       headers: t.headers,
       timeoutMs: scenario.client.timeoutMs,

@@ -19,6 +19,8 @@ export interface HttpDispatchOptions {
   /** OpenAI-compatible base URL including the version path, e.g. http://127.0.0.1:8080/v1 */
   baseUrl: string;
   apiKey?: string;
+  /** Client groups with their own key (each group is its own tenant); others use apiKey. */
+  groupApiKeys?: Record<string, string>;
   dialect: Dialect;
   headers?: Record<string, string>;
   timeoutMs: number;
@@ -47,6 +49,7 @@ export class HttpDispatch implements Dispatch {
   private readonly pool: Pool;
   private readonly path: string;
   private readonly headers: Record<string, string>;
+  private readonly groupHeaders = new Map<string, Record<string, string>>();
 
   constructor(private readonly opts: HttpDispatchOptions) {
     const url = new URL(opts.baseUrl);
@@ -64,6 +67,9 @@ export class HttpDispatch implements Dispatch {
       ...authHeaders(opts.dialect, opts.apiKey),
       ...opts.headers,
     };
+    for (const [group, key] of Object.entries(opts.groupApiKeys ?? {})) {
+      this.groupHeaders.set(group, { ...this.headers, ...authHeaders(opts.dialect, key) });
+    }
   }
 
   async send(req: PlannedRequest, _attempt: number, signal: AbortSignal): Promise<AttemptResult> {
@@ -87,7 +93,7 @@ export class HttpDispatch implements Dispatch {
       const res = await this.pool.request({
         path: this.path,
         method: 'POST',
-        headers: this.headers,
+        headers: this.groupHeaders.get(req.group) ?? this.headers,
         body,
         signal: deadline.signal,
       });

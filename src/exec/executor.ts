@@ -103,9 +103,19 @@ export async function execute(opts: ExecutorOptions): Promise<ExecutionResult> {
     });
   };
 
+  // Phases that end when their work is done (closed loop, `requests` only) move every later
+  // phase by the difference between the actual and the planned end.
+  let shiftMs = 0;
+
   const runOpen = async (phase: ExecPhase) => {
     let burst = 0;
-    for (const t of phase.arrivals!()) {
+    const slots: Iterable<{ atMs: number; group?: number; seq?: number }> = phase.slots
+      ? phase.slots()
+      : (function* () {
+          for (const atMs of phase.arrivals!()) yield { atMs };
+        })();
+    for (const slot of slots) {
+      const t = slot.atMs + shiftMs;
       if (stop?.aborted) return;
       if (clock.now() < t) {
         burst = 0;
@@ -117,28 +127,50 @@ export async function execute(opts: ExecutorOptions): Promise<ExecutionResult> {
       } else if (++burst % YIELD_EVERY === 0) {
         await yieldToIo();
       }
-      const req = plan.makeRequest(nextId++, phase, t);
+      const req = slot.group === undefined ? plan.makeRequest(nextId++, phase, t) : plan.makeRequest(nextId++, phase, t, { group: slot.group, seq: slot.seq! });
       if (inFlight.tryAcquire()) void sendTracked(req);
       else recordDropped(req);
     }
   };
 
   const runClosed = async (phase: ExecPhase) => {
-    const end = phase.startMs + phase.durationMs;
-    const worker = async () => {
-      while (!stop?.aborted && clock.now() < end) {
+    const end = phase.startMs + shiftMs + phase.durationMs;
+    let issued = 0;
+    const more = () => !stop?.aborted && clock.now() < end && (phase.maxRequests === undefined || issued < phase.maxRequests);
+    const worker = async (group: number | undefined, seqOf: () => number) => {
+      while (more()) {
         if (!inFlight.tryAcquire()) return; // maxInFlight below concurrency caps the workers
-        const req = plan.makeRequest(nextId++, phase, clock.now());
+        issued++;
+        const now = clock.now();
+        const req = group === undefined ? plan.makeRequest(nextId++, phase, now) : plan.makeRequest(nextId++, phase, now, { group, seq: seqOf() });
         await sendTracked(req);
+        const pause = phase.thinkTimeMs?.(req.requestId) ?? 0;
+        if (pause > 0 && more()) {
+          try {
+            await clock.sleepUntil(Math.min(clock.now() + pause, end), stop);
+          } catch {
+            return;
+          }
+        }
       }
     };
-    await Promise.all(Array.from({ length: phase.concurrency ?? 1 }, worker));
+    const workers: Promise<void>[] = [];
+    if (phase.groups?.some((g) => g.concurrency)) {
+      for (const g of phase.groups) {
+        let seq = 0;
+        for (let i = 0; i < (g.concurrency ?? 0); i++) workers.push(worker(g.group, () => seq++));
+      }
+    } else {
+      for (let i = 0; i < (phase.concurrency ?? 1); i++) workers.push(worker(undefined, () => 0));
+    }
+    await Promise.all(workers);
+    if (phase.endsWhenDone) shiftMs += clock.now() - end;
   };
 
   for (const phase of plan.phases) {
     if (stop?.aborted) break;
     try {
-      await clock.sleepUntil(phase.startMs, stop);
+      await clock.sleepUntil(phase.startMs + shiftMs, stop);
     } catch {
       break;
     }

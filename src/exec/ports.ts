@@ -44,6 +44,18 @@ export type RunEvent =
   | { type: 'attempt'; record: AttemptRecord };
 
 /** The part of a plan the executor needs (structurally satisfied by plan/'s Plan). */
+export interface ExecSlot {
+  atMs: number;
+  group: number;
+  seq: number;
+}
+
+export interface ExecGroupPhase {
+  group: number;
+  /** Closed loop: this group's workers. */
+  concurrency?: number;
+}
+
 export interface ExecPhase {
   name: string;
   index: number;
@@ -53,10 +65,20 @@ export interface ExecPhase {
   concurrency?: number;
   /** Absolute planned start times (ms from run start), ascending. */
   arrivals?: () => Iterable<number>;
+  /** The same arrivals tagged with their client group; preferred when present. */
+  slots?: () => Iterable<ExecSlot>;
+  /** Closed loop: workers per group (else `concurrency` workers of the default group). */
+  groups?: readonly ExecGroupPhase[];
+  /** Closed loop: stop issuing after this many requests (open loop: the schedule stops itself). */
+  maxRequests?: number;
+  /** Closed loop: the phase ends when its maxRequests are done; later phases move by the difference. */
+  endsWhenDone?: boolean;
+  /** Closed loop: a worker's pause after request `requestId` finished. */
+  thinkTimeMs?: (requestId: number) => number;
 }
 
 export interface ExecPlan {
   phases: readonly ExecPhase[];
   totalDurationMs: number;
-  makeRequest(requestId: number, phase: ExecPhase, targetedStartMs: number): PlannedRequest;
+  makeRequest(requestId: number, phase: ExecPhase, targetedStartMs: number, slot?: { group: number; seq: number }): PlannedRequest;
 }

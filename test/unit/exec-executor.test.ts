@@ -124,3 +124,56 @@ describe('execute (closed loop)', () => {
     expect(records.length).toBeLessThanOrEqual(4 * 11);
   });
 });
+
+describe('execute (closed loop options and groups)', () => {
+  it('stops after maxRequests, pauses for think time, and shifts later phases when a phase ends when done', async () => {
+    const clock = runRelativeClock(new RealClock());
+    const records: AttemptRecord[] = [];
+    const closed: ExecPhase = {
+      name: 'batch', index: 0, startMs: 0, durationMs: 60_000, kind: 'closed', concurrency: 2,
+      maxRequests: 6, endsWhenDone: true, thinkTimeMs: () => 20,
+    };
+    const after = constantPhase(1, 60_000, 100, 50);
+    after.name = 'after';
+    const res = await execute({
+      plan: planOf([closed, after]),
+      dispatch: delayedDispatch(clock, 10),
+      recorder: { record: (r) => records.push(r) },
+      clock,
+      maxInFlight: 100,
+    });
+    const batch = records.filter((r) => r.phase === 'batch').sort((a, b) => a.startMs! - b.startMs!);
+    expect(batch).toHaveLength(6);
+    // Two workers, each: 10 ms request + 20 ms think: a worker's next start is ≥ 30 ms after its last.
+    expect(batch[2]!.startMs! - batch[0]!.startMs!).toBeGreaterThanOrEqual(28);
+    // The 'after' phase did not wait for the 60 s cap: it started right after the batch.
+    const afterRecs = records.filter((r) => r.phase === 'after');
+    expect(afterRecs).toHaveLength(5);
+    expect(Math.min(...afterRecs.map((r) => r.targetedStartMs))).toBeLessThan(1_000);
+    expect(res.endMs).toBeLessThan(5_000);
+  });
+
+  it("passes each slot's group to makeRequest and runs closed-loop workers per group", async () => {
+    const clock = runRelativeClock(new RealClock());
+    const seen: { group?: number; seq?: number }[] = [];
+    const base = planOf([]);
+    const plan: ExecPlan = {
+      phases: [
+        { name: 'o', index: 0, startMs: 0, durationMs: 50, kind: 'open', *slots() { for (let i = 0; i < 4; i++) yield { atMs: i * 10, group: i % 2, seq: i >> 1 }; } },
+        { name: 'c', index: 1, startMs: 50, durationMs: 60, kind: 'closed', groups: [{ group: 0, concurrency: 1 }, { group: 1, concurrency: 2 }], maxRequests: 9 },
+      ],
+      totalDurationMs: 110,
+      makeRequest: (id, phase, t, slot) => {
+        seen.push({ group: slot?.group, seq: slot?.seq });
+        return { ...base.makeRequest(id, phase, t), group: slot ? `g${slot.group}` : 'default' };
+      },
+    };
+    const records: AttemptRecord[] = [];
+    await execute({ plan, dispatch: delayedDispatch(clock, 5), recorder: { record: (r) => records.push(r) }, clock, maxInFlight: 10 });
+    expect(seen.slice(0, 4)).toEqual([{ group: 0, seq: 0 }, { group: 1, seq: 0 }, { group: 0, seq: 1 }, { group: 1, seq: 1 }]);
+    const closedRecs = records.filter((r) => r.phase === 'c');
+    expect(closedRecs).toHaveLength(9);
+    // Group 1 has twice the workers of group 0.
+    expect(closedRecs.filter((r) => r.group === 'g1').length).toBeGreaterThan(closedRecs.filter((r) => r.group === 'g0').length);
+  });
+});

@@ -1,0 +1,294 @@
+/**
+ * Virtual time for simulation: a fast virtual clock and the driver that pumps it.
+ *
+ * `SimClock` is a `Clock` whose time only moves when told to (like `VirtualClock`), kept as a
+ * binary min-heap of wake-ups ordered by (time, insertion order), so waking the earliest
+ * sleeper is O(log n) however many attempts are in flight, and the order of simultaneous
+ * wake-ups is fixed (first scheduled, first woken): the same work gives the same interleaving,
+ * run after run. Besides `sleepUntil` it offers `at(t, fn)`, a callback wake-up without a
+ * promise, for hot paths (the simulated dispatch).
+ *
+ * `driveVirtual(clock, work)` runs `work` to completion in virtual time: let every
+ * continuation of the current instant run, advance the clock to the next wake-up, repeat. It
+ * accepts any clock with `nextWake()` and `set(t)` (so also `VirtualClock`).
+ *
+ * "Let every continuation run" (draining) is the subtle part. A macrotask (setImmediate)
+ * drains everything for certain, but costs ~5 µs here; a simulated attempt needs one or two
+ * drains. The default `microtask` drain instead yields microtask by microtask and stops once
+ * the clock has seen no call (now/sleepUntil/at) for `idleHops` consecutive hops: every
+ * continuation that depends on the time reads the clock within a few hops of being woken
+ * (the executor's completion → record → finally → next closed-loop request chain is ~6 hops).
+ * Two guards keep it honest: a pending setImmediate (the executor's yield to I/O) always
+ * gets a real macrotask drain before time moves, and every `yieldEveryMs` of wall time the
+ * driver yields a macrotask anyway so file streams flush (flat memory) and signals (Ctrl-C)
+ * are delivered. `drain: 'macrotask'` is the slow, assumption-free mode; a test checks both
+ * give byte-identical reports.
+ */
+import type { Clock } from '../clock.js';
+
+function abortError(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('aborted', 'AbortError');
+}
+
+/** A clock the driver can pump. */
+export interface DrivableClock extends Clock {
+  /** Earliest pending wake-up, if any. */
+  nextWake(): number | undefined;
+  /** Moves time forward to `t`, waking every sleeper due by then, in order. */
+  set(t: number): void;
+}
+
+interface Wake {
+  t: number;
+  seq: number;
+  fn: (() => void) | undefined;
+}
+
+/** Virtual clock on a min-heap of wake-ups; time starts at `start` (0: the run's start). */
+export class SimClock implements DrivableClock {
+  private t: number;
+  private heap: Wake[] = [];
+  private seq = 0;
+  /** Incremented on every call: the driver's evidence that continuations are still running. */
+  activity = 0;
+  /** Wake-ups fired so far (diagnostics, benchmarks). */
+  fired = 0;
+
+  constructor(start = 0) {
+    this.t = start;
+  }
+
+  now(): number {
+    this.activity++;
+    return this.t;
+  }
+
+  /** Calls `fn` when the clock reaches `t` (at once, synchronously, if `t` has passed). Returns a cancel function. */
+  at(t: number, fn: () => void): () => void {
+    this.activity++;
+    if (t <= this.t) {
+      fn();
+      return noop;
+    }
+    const w: Wake = { t, seq: this.seq++, fn };
+    this.push(w);
+    return () => {
+      w.fn = undefined;
+    };
+  }
+
+  sleepUntil(t: number, signal?: AbortSignal): Promise<void> {
+    this.activity++;
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    if (t <= this.t) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      if (!signal) {
+        this.push({ t, seq: this.seq++, fn: resolve });
+        return;
+      }
+      const onAbort = () => {
+        w.fn = undefined;
+        reject(abortError(signal));
+      };
+      const w: Wake = {
+        t,
+        seq: this.seq++,
+        fn: () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.push(w);
+    });
+  }
+
+  nextWake(): number | undefined {
+    const h = this.heap;
+    while (h.length > 0 && h[0]!.fn === undefined) this.pop();
+    return h.length > 0 ? h[0]!.t : undefined;
+  }
+
+  /** Pending wake-ups (cancelled ones may still be counted until they reach the top). */
+  get pending(): number {
+    return this.heap.length;
+  }
+
+  set(t: number): void {
+    if (t < this.t) throw new RangeError(`SimClock cannot go back from ${this.t} to ${t}`);
+    this.t = t;
+    this.activity++;
+    const h = this.heap;
+    while (h.length > 0 && h[0]!.t <= t) {
+      const w = this.pop()!;
+      const fn = w.fn;
+      if (fn === undefined) continue;
+      w.fn = undefined;
+      this.fired++;
+      fn();
+    }
+  }
+
+  advance(ms: number): void {
+    this.set(this.t + ms);
+  }
+
+  private less(a: Wake, b: Wake): boolean {
+    return a.t < b.t || (a.t === b.t && a.seq < b.seq);
+  }
+
+  private push(w: Wake): void {
+    const h = this.heap;
+    let i = h.length;
+    h.push(w);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const parent = h[p]!;
+      if (!this.less(w, parent)) break;
+      h[i] = parent;
+      i = p;
+    }
+    h[i] = w;
+  }
+
+  private pop(): Wake | undefined {
+    const h = this.heap;
+    const top = h[0];
+    const last = h.pop()!;
+    const n = h.length;
+    if (n > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        const c = r < n && this.less(h[r]!, h[l]!) ? r : l;
+        if (!this.less(h[c]!, last)) break;
+        h[i] = h[c]!;
+        i = c;
+      }
+      h[i] = last;
+    }
+    return top;
+  }
+}
+
+const noop = () => {};
+
+export interface DriveOptions {
+  /** 'microtask' (default, fast) or 'macrotask' (a setImmediate per instant: slow, no assumptions). */
+  drain?: 'microtask' | 'macrotask';
+  /** Microtask drain: hops without any clock call before the instant counts as settled. Default 32. */
+  idleHops?: number;
+  /** Yield a macrotask at least this often (wall ms), so I/O flushes and signals arrive. Default 4. */
+  yieldEveryMs?: number;
+  /**
+   * Virtual time cannot pass this (ms); reaching it with work still pending rejects. Guards
+   * against work that never ends (e.g. a sleeper that re-arms itself forever). Default Infinity.
+   */
+  maxTimeMs?: number;
+}
+
+export interface DriveStats {
+  /** Instants advanced to. */
+  steps: number;
+  /** Macrotask yields made. */
+  macrotasks: number;
+  /**
+   * Microtask drain: the longest run of hops without a clock call after which a clock call
+   * still came (the margin left is idleHops − this). Tests assert it stays well below idleHops.
+   */
+  maxQuietHops?: number;
+}
+
+const macrotask = () => new Promise<void>((r) => setImmediate(r));
+
+function hasPendingImmediate(): boolean {
+  const info = process.getActiveResourcesInfo();
+  for (let i = 0; i < info.length; i++) if (info[i] === 'Immediate') return true;
+  return false;
+}
+
+/**
+ * Runs `work` to completion, advancing `clock` from wake-up to wake-up whenever everything
+ * runnable at the current instant has run. Resolves or rejects as `work` does.
+ */
+export async function driveVirtual<T>(clock: DrivableClock, work: Promise<T>, opts: DriveOptions = {}, stats?: DriveStats): Promise<T> {
+  let settled = false;
+  let failed = false;
+  let value: T | undefined;
+  let error: unknown;
+  work.then(
+    (v) => {
+      settled = true;
+      value = v;
+    },
+    (e: unknown) => {
+      settled = true;
+      failed = true;
+      error = e;
+    },
+  );
+  const micro = (opts.drain ?? 'microtask') === 'microtask';
+  const idleHops = opts.idleHops ?? 32;
+  const yieldEveryMs = opts.yieldEveryMs ?? 4;
+  const maxTimeMs = opts.maxTimeMs ?? Infinity;
+  const sim = clock instanceof SimClock ? clock : undefined;
+  let lastYield = performance.now();
+  let steps = 0;
+  let macrotasks = 0;
+  let maxQuiet = 0;
+
+  for (;;) {
+    // Drain the current instant.
+    if (micro && sim) {
+      let seen = sim.activity;
+      let idle = 0;
+      while (idle < idleHops && !settled) {
+        await null;
+        if (sim.activity !== seen) {
+          seen = sim.activity;
+          if (idle > maxQuiet) maxQuiet = idle;
+          idle = 0;
+        } else idle++;
+      }
+      if (!settled && hasPendingImmediate()) {
+        await macrotask();
+        macrotasks++;
+        lastYield = performance.now();
+        continue; // the immediate may have started more work at this instant
+      }
+    } else {
+      await macrotask();
+      macrotasks++;
+    }
+    if (settled) break;
+
+    const next = clock.nextWake();
+    if (next === undefined) {
+      // Nothing scheduled in virtual time: the work waits on something real (a file, a timer).
+      await macrotask();
+      macrotasks++;
+      lastYield = performance.now();
+      continue;
+    }
+    if (next > maxTimeMs) throw new RangeError(`simulation passed ${maxTimeMs} ms of virtual time with work still pending`);
+    clock.set(next);
+    steps++;
+    if (micro && (steps & 255) === 0) {
+      const now = performance.now();
+      if (now - lastYield >= yieldEveryMs) {
+        await macrotask();
+        macrotasks++;
+        lastYield = performance.now();
+      }
+    }
+  }
+  if (stats) {
+    stats.steps += steps;
+    stats.macrotasks += macrotasks;
+    stats.maxQuietHops = Math.max(stats.maxQuietHops ?? 0, maxQuiet);
+  }
+  if (failed) throw error;
+  return value as T;
+}
