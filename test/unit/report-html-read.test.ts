@@ -7,7 +7,8 @@ import { MetricsCollector } from '../../src/metrics/summary.js';
 import { SUMMARY_COLUMNS, toCells } from '../../src/report/columns.js';
 import { formatSummaryTable } from '../../src/report/console.js';
 import { openCsv } from '../../src/report/csv.js';
-import { parseCsvText, readRunSummaries, readSummaryCsv, summaryFromRecord } from '../../src/report/read-run.js';
+import { parseCsvText, readErrorBreakdown, readRunSummaries, readSummaryCsv, summaryFromRecord } from '../../src/report/read-run.js';
+import { REQUEST_COLUMNS } from '../../src/report/columns.js';
 import { tempDir } from '../helpers/cli.js';
 
 function summaries() {
@@ -69,5 +70,28 @@ describe('summary.csv reader', () => {
     await expect(readSummaryCsv(join(dir, 'summary.csv'))).rejects.toThrow(/summary\.csv: expected the columns scope, group, attempts, ok, found a header without them/);
     await expect(readRunSummaries(join(dir, 'missing'))).rejects.toThrow(/missing: expected a directory written by "limitprobe run", found nothing there/);
     await expect(readRunSummaries(join(dir, 'summary.csv'))).rejects.toThrow(/expected a directory, found a file/);
+  });
+});
+
+describe('requests.csv error breakdown', () => {
+  it('groups non-ok attempts by outcome, status and code, through quotes, commas and newlines', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'requests.csv');
+    const w = openCsv(path, REQUEST_COLUMNS);
+    const base = { attempt: 1, group: 'g', targetedStartMs: 0, startMs: 1, endMs: 2, promptTokensEstimate: 1 } as const;
+    w.write({ ...base, requestId: 1, phase: 'plain', outcome: 'ok', status: 200 });
+    w.write({ ...base, requestId: 2, phase: 'a,b "c"', outcome: 'rate_limited_tokens', status: 429, errorCode: 'rate_limit_exceeded', errorMessage: 'Limit 10, Used 9, "Requested" 5' });
+    w.write({ ...base, requestId: 3, phase: 'plain', outcome: 'rate_limited_tokens', status: 429, errorCode: 'rate_limit_exceeded', errorMessage: 'second' });
+    w.write({ ...base, requestId: 4, phase: 'plain', outcome: 'timeout' });
+    await w.close();
+    // a quoted field spanning lines (not written by our writer, but valid CSV)
+    const { appendFileSync } = await import('node:fs');
+    appendFileSync(path, '5,1,g,"multi\nline",0.000,1.000,,,2.000,500,server_error,boom,,,1,,,,,,,,,,,,"x, y"\n');
+    const groups = await readErrorBreakdown(path);
+    expect(groups).toEqual([
+      { outcome: 'rate_limited_tokens', status: '429', errorCode: 'rate_limit_exceeded', count: 2, example: 'Limit 10, Used 9, "Requested" 5', phases: ['a,b "c"', 'plain'] },
+      { outcome: 'timeout', status: '', errorCode: '', count: 1, example: '', phases: ['plain'] },
+      { outcome: 'server_error', status: '500', errorCode: 'boom', count: 1, example: 'x, y', phases: ['multi\nline'] },
+    ]);
   });
 });
