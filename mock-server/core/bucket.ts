@@ -15,6 +15,8 @@
 export interface BucketState {
   level: number;
   at: number;
+  /** Sliding window: the previous window's count; burst guard: the trailing rate. */
+  prev?: number;
 }
 
 export interface BucketSpec {
@@ -22,6 +24,8 @@ export interface BucketSpec {
   limit: number;
   /** Refill period: the bucket goes from empty to full in this many ms (60000 for per-minute limits). */
   windowMs: number;
+  /** How the limit is enforced (core/limiter.ts). Default 'bucket' (continuous refill). */
+  algorithm?: 'bucket' | 'fixed' | 'sliding' | 'counter';
 }
 
 /** Header/state view of a bucket at an instant. */
@@ -54,7 +58,8 @@ export function perMinute(limit: number): BucketSpec {
 export function levelAt(spec: BucketSpec, state: BucketState | undefined, now: number): number {
   if (state === undefined) return spec.limit;
   const dt = now - state.at;
-  if (dt <= 0) return state.level;
+  // Capped even without refill: a limit lowered at run time caps what is left.
+  if (dt <= 0) return state.level < spec.limit ? state.level : spec.limit;
   const lvl = state.level + (dt * spec.limit) / spec.windowMs;
   return lvl >= spec.limit ? spec.limit : lvl;
 }

@@ -4,6 +4,7 @@
  * `core.state()`, so a harness can compare the limits it inferred with the truth.
  */
 import type { BucketView } from './bucket.js';
+import type { Enforcement, RuleName } from './rules.js';
 
 /** Rejection classes, named after the harness's outcome classes where one exists. */
 export const REJECTION_CLASSES = [
@@ -16,6 +17,12 @@ export const REJECTION_CLASSES = [
   'not_found',
   'payload_too_large',
   'server_error',
+  /** Missing or unknown API key. */
+  'unauthorized',
+  /** Spend budget used up (insufficient_quota, spend cap). */
+  'quota_exceeded',
+  /** Provider-wide overload (503/500/529, Azure high demand). */
+  'overloaded',
 ] as const;
 export type RejectionClass = (typeof REJECTION_CLASSES)[number];
 
@@ -55,6 +62,8 @@ export interface ModelState {
   admitted: number;
   rejected: number;
   buckets: { requests: BucketView; tokens: BucketView };
+  /** Every enforced rule (rpm, tpm, rpd, itpm, rps, …). */
+  rules?: Partial<Record<RuleName, BucketView>>;
 }
 
 /** The JSON of GET /__limitprobe/state. */
@@ -76,11 +85,16 @@ export interface MockState {
   buckets: { requests: BucketView; tokens: BucketView };
   /** Every model of the profile, with its own buckets (limits are per model). */
   models: Record<string, ModelState>;
+  /** Per tenant: limit scope, spend, and the rules of the models it used. */
+  tenants?: Record<string, { scope: string; spentUsd: number; budgetUsd?: number; models: Record<string, Partial<Record<RuleName, BucketView>>> }>;
   settings: {
     refundUnused: boolean;
     rejectedConsumeRequests: boolean;
     bothExhausted: string;
     outputLength: string;
     seed: number;
+    validateFirst?: boolean;
+    enforcement?: Enforcement;
+    limitChanges?: number;
   };
 }

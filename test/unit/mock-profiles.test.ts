@@ -23,7 +23,7 @@ describe('profiles', () => {
 
   it('openai-tier1 (alias openai) has gpt-4o-mini', () => {
     expect(getProfile('openai').models.find((m) => m.id === 'gpt-4o-mini')).toMatchObject({ contextWindow: 128_000, rpm: 500, tpm: 200_000 });
-    expect(profileNames()).toEqual(['qwen2', 'openai-tier1']);
+    expect(profileNames()).toEqual(['qwen2', 'openai-tier1', 'groq', 'azure', 'dashscope', 'anthropic-tier1']);
   });
 
   it('unknown profile → ConfigError listing the known ones', () => {
