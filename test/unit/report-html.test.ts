@@ -7,7 +7,7 @@ import type { SeriesRow } from '../../src/metrics/series.js';
 import { MetricsCollector } from '../../src/metrics/summary.js';
 import { TIMESERIES_COLUMNS } from '../../src/report/columns.js';
 import { openCsv } from '../../src/report/csv.js';
-import { configuredLimits, esc, renderHtmlReport, safeJson, scenarioPhases, writeHtmlReport } from '../../src/report/html/index.js';
+import { configuredLimits, esc, renderHtmlReport, runPhases, safeJson, scenarioPhases, writeHtmlReport } from '../../src/report/html/index.js';
 import { readRun } from '../../src/report/read-run.js';
 import { openRunReports } from '../../src/report/writers.js';
 import { tempDir } from '../helpers/cli.js';
@@ -155,6 +155,13 @@ describe('report.html', () => {
       { name: 'b', startS: 1.5, endS: 2 },
     ]);
     expect(scenarioPhases('nonsense')).toEqual([]);
+    // as run (summary durations) wins over as written
+    const row = (scope: string, durationS?: number) => ({ scope, group: '*', durationS }) as never;
+    expect(runPhases([row('a', 2), row('b', 0.5), row('total', 2.5)], { phases: [{ name: 'a', durationMs: 9000 }] })).toEqual([
+      { name: 'a', startS: 0, endS: 2 },
+      { name: 'b', startS: 2, endS: 2.5 },
+    ]);
+    expect(runPhases([row('a')], { phases: [{ name: 'a', durationMs: 1000 }] })).toEqual([{ name: 'a', startS: 0, endS: 1 }]);
   });
 
   it('shows the referee: the mock counters beside the harness, agreeing or not', async () => {
@@ -181,7 +188,7 @@ describe('report.html', () => {
     await writeFixtureRun(dir, { groups: true });
     const html = readFileSync(await writeHtmlReport(dir), 'utf8');
     for (const id of ['summary', 'groups', 'charts', 'latency', 'errors', 'referee', 'scenario']) expect(html).toContain(`<section id="${id}">`);
-    expect(html).toMatch(/<td><b>total<\/b><\/td><td class="n">40<\/td><td class="n">32<\/td><td class="n">80\.0 %<\/td>/);
+    expect(html).toMatch(/<td><b>total<\/b><\/td><td class="n">40<\/td><td class="n">32<\/td><td class="n">80\.0%<\/td>/);
     expect(html).toContain('warm / <b>alpha</b>');
     expect(html).toMatch(/rate_limited_requests<\/td><td>429<\/td>/);
     expect(html).toContain('$0.0045'); // 3200 in × $1 + 640 out × $2 per million

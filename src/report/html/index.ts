@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { readRun, RUN_FILES } from '../read-run.js';
 import { renderHtmlReport } from './render.js';
 
-export { renderHtmlReport, loadUplotAssets, configuredLimits, scenarioPhases, refereeFindings, esc, safeJson } from './render.js';
+export { renderHtmlReport, loadUplotAssets, configuredLimits, scenarioPhases, runPhases, refereeFindings, esc, safeJson } from './render.js';
 export type { HtmlReportInput, HtmlAssets, ReportLimits, ReportPhase } from './render.js';
 
 /** Writes DIR/report.html from the run's files in DIR; returns its path. */

@@ -118,6 +118,23 @@ export function scenarioPhases(scenario: unknown): ReportPhase[] {
   return out;
 }
 
+/**
+ * Phase boundaries as run: summary.csv's per-phase durations in order (phases run in sequence;
+ * a phase bounded by a request count ends when done and shifts the next), else the scenario's.
+ */
+export function runPhases(summaries: readonly Summary[], scenario: unknown): ReportPhase[] {
+  const rows = summaries.filter((s) => s.group === '*' && s.scope !== 'total');
+  if (rows.length && rows.every((s) => s.durationS !== undefined)) {
+    let t = 0;
+    return rows.map((s) => {
+      const p = { name: s.scope, startS: t, endS: t + s.durationS! };
+      t = p.endS;
+      return p;
+    });
+  }
+  return scenarioPhases(scenario);
+}
+
 // ---------------------------------------------------------------------------------------------
 // formatting
 
@@ -125,7 +142,7 @@ const OTHER_ERRORS: readonly Outcome[] = OUTCOMES.filter((o) => o !== 'ok' && o 
 const otherErrors = (s: Summary) => OTHER_ERRORS.reduce((n, o) => n + s.counts[o], 0);
 const count = (n: number | undefined) => (n === undefined ? '–' : n.toLocaleString('en-US'));
 const money = (c: number | undefined) => (c === undefined ? '–' : `$${c.toFixed(c < 1 ? 4 : 2)}`);
-const pct = (n: number, d: number) => (d > 0 ? `${((100 * n) / d).toFixed(1)} %` : '–');
+const pct = (n: number, d: number) => (d > 0 ? `${((100 * n) / d).toFixed(1)}%` : '–');
 const dur = (v: number | undefined) => (v === undefined ? '–' : formatDuration(v));
 const rate = (v: number | undefined) => (v === undefined ? '–' : formatRate(v));
 
@@ -262,7 +279,7 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8p
 .meta { color: var(--muted); margin: 0 0 8px; } .meta b { color: var(--fg); font-weight: 600; }
 table { border-collapse: collapse; margin: 8px 0; font-variant-numeric: tabular-nums; }
 th, td { padding: 3px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
-th { background: var(--bg2); font-weight: 600; } td.n, th.n { text-align: right; }
+th { background: var(--bg2); font-weight: 600; } td.n, th.n { text-align: right; white-space: nowrap; }
 .warn { color: #b54708; font-weight: 600; } .bad { color: #b42318; font-weight: 600; } .good { color: #067647; font-weight: 600; }
 .muted { color: var(--muted); } .msg { font-family: ui-monospace, monospace; font-size: 12px; word-break: break-word; }
 .chart { margin: 10px 0 18px; min-height: 200px; } .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 8px 20px; }
@@ -281,7 +298,7 @@ export function renderHtmlReport(data: HtmlReportInput, assets: HtmlAssets = loa
   const groups = data.summaries.filter((s) => s.group !== '*');
   const total = all.find((s) => s.scope === 'total');
   const limits = configuredLimits(sc, data.mockState);
-  const phases = scenarioPhases(sc);
+  const phases = runPhases(data.summaries, sc);
   const first = data.summaries[0];
   const ts = data.timeseries;
 
