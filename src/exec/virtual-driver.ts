@@ -187,6 +187,12 @@ export interface DriveOptions {
    * against work that never ends (e.g. a sleeper that re-arms itself forever). Default Infinity.
    */
   maxTimeMs?: number;
+  /**
+   * Livelock guard: this many microtask hops at one instant with clock activity all along
+   * means work that never lets time pass (e.g. a loop over answers that take no time); the
+   * drive rejects instead of hanging. Default 50,000,000 (seconds of CPU).
+   */
+  maxHopsPerInstant?: number;
 }
 
 export interface DriveStats {
@@ -233,6 +239,7 @@ export async function driveVirtual<T>(clock: DrivableClock, work: Promise<T>, op
   const idleHops = opts.idleHops ?? 32;
   const yieldEveryMs = opts.yieldEveryMs ?? 4;
   const maxTimeMs = opts.maxTimeMs ?? Infinity;
+  const maxHops = opts.maxHopsPerInstant ?? 50_000_000;
   const sim = clock instanceof SimClock ? clock : undefined;
   let lastYield = performance.now();
   let steps = 0;
@@ -244,7 +251,9 @@ export async function driveVirtual<T>(clock: DrivableClock, work: Promise<T>, op
     if (micro && sim) {
       let seen = sim.activity;
       let idle = 0;
+      let hops = 0;
       while (idle < idleHops && !settled) {
+        if (++hops > maxHops) throw new Error(`virtual time is stuck at ${sim.now()} ms: ${maxHops} microtask hops at one instant (work that never waits for the clock)`);
         await null;
         if (sim.activity !== seen) {
           seen = sim.activity;
