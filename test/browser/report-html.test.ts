@@ -71,6 +71,7 @@ describe('report.html in headless Chromium', () => {
   it('draws every chart, logs no error, loads nothing, keeps run data inert; screenshot saved', async (ctx) => {
     if (!executable) {
       if (onCi) throw new Error(`${MISSING} — required on CI`);
+      console.warn(`skipped: ${MISSING}`);
       ctx.skip(MISSING);
       return;
     }
