@@ -3,6 +3,7 @@
  * or (simulation) the mock's core in virtual time. run.ts sees only `OpenTarget`.
  */
 import { RealClock, type Clock } from './clock.js';
+import { authHeaders } from './client/endpoint.js';
 import { HttpDispatch } from './client/undici-dispatch.js';
 import { runRelativeClock } from './exec/run-clock.js';
 import type { Dispatch } from './exec/ports.js';
@@ -18,6 +19,8 @@ export interface OpenTarget {
   model: string;
   dialect: Dialect;
   pricing?: Pricing;
+  /** Where an HTTP client sends chat completions and with which headers (absent in simulation). */
+  http?: { chatUrl: string; headers: Record<string, string> };
   /** True when time is virtual (the summary says so). */
   simulated: boolean;
   /** Runs the work to completion; a virtual-time target advances its clock while it waits. */
@@ -50,7 +53,8 @@ export async function openTarget(scenario: Scenario, opts: TargetOptions = {}): 
       clock,
       connections: Math.min(scenario.maxInFlight, 1024),
     });
-    return { dispatch, clock, model: t.model, dialect: t.dialect, pricing: t.pricing, simulated: false, drive: realDrive, close: () => dispatch.close() };
+    const http = { chatUrl: `${t.baseUrl}/chat/completions`, headers: { 'content-type': 'application/json', ...authHeaders(t.dialect, apiKey), ...t.headers } };
+    return { dispatch, clock, http, model: t.model, dialect: t.dialect, pricing: t.pricing, simulated: false, drive: realDrive, close: () => dispatch.close() };
   }
 
   const mock = await createMockServer({
@@ -78,6 +82,7 @@ export async function openTarget(scenario: Scenario, opts: TargetOptions = {}): 
     clock,
     model: model.id,
     dialect: 'openai',
+    http: { chatUrl: `${mock.url}/v1/chat/completions`, headers: { 'content-type': 'application/json' } },
     pricing: { inputPerMillionUsd: model.profile.priceInputPerMTokens, outputPerMillionUsd: model.profile.priceOutputPerMTokens },
     simulated: false,
     drive: realDrive,

@@ -21,7 +21,9 @@ import {
 } from './metrics/thresholds.js';
 import { buildPlan } from './plan/plan.js';
 import { openRunReports } from './report/writers.js';
-import { openTarget } from './run-target.js';
+import { runFloodPhases } from './run-flood.js';
+import { openTarget, type OpenTarget } from './run-target.js';
+import { ConfigError } from './errors.js';
 import { resolvedForReport, type Scenario } from './scenario/index.js';
 
 export interface RunOptions {
@@ -95,7 +97,9 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       let execution: ExecutionResult;
       try {
         execution = await target.drive(
-          execute({
+          scenario.engine === 'autocannon'
+            ? runFloodPhases({ scenario, plan, http: httpOf(target), dialect: target.dialect, recorder, clock: target.clock, stop, onEvent: opts.onEvent })
+            : execute({
             plan,
             dispatch: target.dispatch,
             recorder,
@@ -105,7 +109,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
             graceMs: opts.graceMs,
             onEvent: opts.onEvent,
             onInFlight: (ms, n) => series.sampleInFlight(ms, n),
-          }),
+              }),
         );
       } finally {
         // Whatever happened, the seconds collected so far reach timeseries.csv.
@@ -144,4 +148,9 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   } finally {
     await target.close();
   }
+}
+
+function httpOf(target: OpenTarget): NonNullable<OpenTarget['http']> {
+  if (!target.http) throw new ConfigError('engine: expected "chat" in simulation mode, found "autocannon" (floods need a real HTTP target)');
+  return target.http;
 }

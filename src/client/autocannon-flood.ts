@@ -66,6 +66,10 @@ export interface FloodOptions {
   bailout?: number;
   /** Receives one AttemptRecord per response, timeout or connection error, as it happens. */
   recorder?: Recorder;
+  /** Request ids start here (so several floods in one run keep ids unique). Default 0. */
+  firstRequestId?: number;
+  /** prompt_tokens_estimate for every record (the flood's bodies are known in advance). */
+  promptTokensEstimate?: number;
   phase?: string;
   group?: string;
   /** Run-relative ms clock; default: ms since runFlood was called (performance.now based). */
@@ -170,7 +174,7 @@ export function runFlood(opts: FloodOptions): Promise<FloodResult> {
   const emit = (rec: Omit<AttemptRecord, 'requestId' | 'attempt' | 'group' | 'phase' | 'promptTokensEstimate'>) => {
     attempts++;
     counts[rec.outcome]++;
-    opts.recorder?.record({ requestId: attempts - 1, attempt: 1, group, phase, promptTokensEstimate: 0, ...rec });
+    opts.recorder?.record({ requestId: (opts.firstRequestId ?? 0) + attempts - 1, attempt: 1, group, phase, promptTokensEstimate: opts.promptTokensEstimate ?? 0, ...rec });
   };
 
   const bodies = opts.bodies;

@@ -16,6 +16,7 @@ export type {
   ScenarioInput,
   Target,
   TokenDist,
+  ThresholdEntry,
 } from './schema.js';
 export { groupActiveIn, scenarioSchema } from './schema.js';
 export { parseScenario } from './parse.js';

@@ -137,9 +137,18 @@ export interface Scenario {
   phases: Phase[];
   /** Client groups; absent: every request belongs to the one implicit group "default". */
   groups?: Group[];
-  thresholds: string[];
+  thresholds: ThresholdEntry[];
+  /** `chat`: token workloads through undici (default). `autocannon`: raw request floods. */
+  engine: 'chat' | 'autocannon';
+  /** autocannon engine settings. */
+  flood: { connections: number; pipelining: number };
+  /** `live` sends for real (default); `sim` runs against the mock's core in virtual time. */
+  mode: 'live' | 'sim';
   output: { dir: string };
 }
+
+/** A threshold: an expression (see the README), optionally aborting the run when it fails. */
+export type ThresholdEntry = string | { expr: string; abortOnFail?: boolean; delayAbortEvalMs?: number };
 
 // ---------------------------------------------------------------- leaves
 
@@ -636,7 +645,37 @@ const scenarioShape = {
     .superRefine((gs, ctx) => checkUniqueNames(gs, ctx, () => undefined, 'group', 'groups'), { when: (payload) => Array.isArray(payload.value) })
     .optional()
     .meta({ description: 'Client groups sending at once (each its own request mix, API key, arrival). Absent: one group, "default".' }),
-  thresholds: z.array(z.string(expecting('a threshold expression (string)')), expecting('a list of strings')).default([]),
+  thresholds: z
+    .array(
+      z.union(
+        [
+          z.string(expecting('a threshold expression such as "p95(response_time_ms) < 2000"')),
+          strict({
+            expr: nonEmpty('a threshold expression'),
+            abortOnFail: z.boolean(expecting('true or false')).optional(),
+            delayAbortEvalMs: nonNegative('a number of ms ≥ 0').optional(),
+          }),
+        ],
+        expecting('a threshold expression (string) or { expr, abortOnFail, delayAbortEvalMs }'),
+      ),
+      expecting('a list of threshold expressions'),
+    )
+    .default([])
+    .meta({ description: 'Pass/fail criteria, e.g. "p95(response_time_ms) < 2000", "rate(rate_limited) < 0.05", "phase=steady: count(server_error) == 0"; append " !abort" to stop the run when one fails. A failure exits 99.' }),
+  engine: z
+    .enum(['chat', 'autocannon'], expecting('"chat" or "autocannon"'))
+    .default('chat')
+    .meta({ description: 'chat: token workloads through undici (streaming, TTFT). autocannon: raw request floods (fixed connections, optional pipelining), same reports.' }),
+  flood: strict({
+    connections: positiveInt('a positive integer (connections)').default(64),
+    pipelining: positiveInt('a positive integer (requests in flight per connection)').default(1),
+  })
+    .prefault({})
+    .meta({ description: 'autocannon engine: connections (a concurrency phase sets them instead) and HTTP pipelining.' }),
+  mode: z
+    .enum(['live', 'sim'], expecting('"live" or "sim"'))
+    .default('live')
+    .meta({ description: "live: send for real. sim: run against the mock's core in virtual time (mock targets only): an hour in about a second, deterministic." }),
   output: strict({ dir: nonEmpty('a directory path').optional() }).optional(),
 };
 
@@ -748,7 +787,10 @@ function normalize(s: Parsed): Scenario {
     client: s.client,
     maxInFlight: s.maxInFlight,
     phases: s.phases.map(normalizePhase),
-    thresholds: s.thresholds,
+    thresholds: s.thresholds.map((t) => (typeof t === 'string' ? t : (dropUndefined(t) as ThresholdEntry))),
+    engine: s.engine,
+    flood: s.flood,
+    mode: s.mode,
     output: { dir: s.output?.dir ?? defaultOutputDir(s.name) },
   };
   if (s.groups !== undefined) out.groups = s.groups.map(normalizeGroup);

@@ -84,7 +84,10 @@ export function toInput(s: Scenario): ScenarioInput {
     client: { ...s.client },
     maxInFlight: s.maxInFlight,
     phases: s.phases.map(phaseInput),
-    thresholds: [...s.thresholds],
+    thresholds: s.thresholds.map((t) => (typeof t === 'string' ? t : { ...t })),
+    engine: s.engine,
+    flood: { ...s.flood },
+    mode: s.mode,
   };
   if (s.groups) input.groups = s.groups.map(groupInput);
   if (s.description !== undefined) input.description = s.description;

@@ -77,8 +77,29 @@ describe('scenario schema: accepted forms', () => {
         { name: 'phase-3', durationMs: 20_000, kind: 'closed', concurrency: 8 },
       ],
       thresholds: [],
+      engine: 'chat',
+      flood: { connections: 64, pipelining: 1 },
+      mode: 'live',
       output: { dir: 'reports/quickstart' },
     });
+  });
+
+  it('accepts thresholds as strings or objects, the autocannon engine and simulation mode', () => {
+    const s = parseScenario(
+      minimal({
+        thresholds: ['rate(ok) > 0.9', { expr: 'p95(latency_ms) < 100', abortOnFail: true, delayAbortEvalMs: 5000 }],
+        engine: 'autocannon',
+        flood: { pipelining: 4 },
+        mode: 'sim',
+      }),
+    );
+    expect(s.thresholds).toEqual(['rate(ok) > 0.9', { expr: 'p95(latency_ms) < 100', abortOnFail: true, delayAbortEvalMs: 5000 }]);
+    expect(s.engine).toBe('autocannon');
+    expect(s.flood).toEqual({ connections: 64, pipelining: 4 });
+    expect(s.mode).toBe('sim');
+    const bad = issuesOf(() => parseScenario(minimal({ engine: 'wrk', mode: 'virtual', thresholds: [{ expr: '', colour: 1 }] })));
+    expect(bad.map((i) => i.path)).toEqual(expect.arrayContaining(['engine', 'mode']));
+    expect(bad.some((i) => i.path.startsWith('thresholds[0]'))).toBe(true);
   });
 
   it('applies every default', () => {
@@ -206,7 +227,7 @@ describe('scenario schema: errors', () => {
     expect(byPath['request.maxTokens.max']).toMatchObject({ expected: 'an integer ≥ min (50)', found: '10' });
     expect(byPath['request.stream']).toMatchObject({ expected: 'true or false', found: '"yes"' });
     expect(byPath['maxInFlight']).toMatchObject({ found: '1.5' });
-    expect(byPath['thresholds']).toMatchObject({ expected: 'a list of strings', found: '"p95 < 1s"' });
+    expect(byPath['thresholds']).toMatchObject({ expected: 'a list of threshold expressions', found: '"p95 < 1s"' });
     expect(issues).toHaveLength(15);
   });
 
