@@ -19,11 +19,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { getResponse } from 'msw';
 import { ConfigError, type Issue } from '../src/errors.js';
-import { chatCompletions, serverErrorReply } from './core/chat.js';
+import { anthropicMessages, chatCompletions, notFoundReply, payloadTooLargeReply, serverErrorReply } from './core/chat.js';
 import { MockCore, type MockCoreOptions } from './core/core.js';
-import * as dialect from './core/dialect-openai.js';
 import type { Reply } from './core/reply.js';
-import { CHAT_COMPLETIONS_PATH, createHandlers } from './handlers.js';
+import { DIALECT_NAMES, type DialectName } from './dialects/index.js';
+import { CHAT_COMPLETIONS_PATH, createHandlers, MESSAGES_PATH } from './handlers.js';
 
 export { MockCore, createMockCore, type MockCoreOptions, type ChatAdmission, type Ticket, type ResolvedModel, type MockSettings } from './core/core.js';
 export type { MockState, ModelState, RejectionClass } from './core/state.js';
@@ -32,6 +32,11 @@ export type { LatencyModel } from './core/latency.js';
 export type { BucketStore, BucketState, BucketView } from './core/bucket.js';
 export { MemoryBucketStore } from './core/bucket.js';
 export { createHandlers } from './handlers.js';
+export { Referee, refereeRows, refereeCsv, REFEREE_COLUMNS, type TenantLedger, type RefereeRow, type RefereeColumn } from './core/referee.js';
+export { DIALECT_NAMES, type DialectName } from './dialects/index.js';
+export type { TenantConfig, LimitChange } from './core/core.js';
+export type { LimitValues, Enforcement } from './core/rules.js';
+export type { OverloadOptions, FaultRule, FaultKind, CapacityModel, OverloadWindow } from './core/faults.js';
 export { getProfile, profileNames, type Profile, type ModelProfile } from './profiles/index.js';
 
 export interface MockServerOptions extends MockCoreOptions {
@@ -39,8 +44,8 @@ export interface MockServerOptions extends MockCoreOptions {
   host?: string;
   /** 0 (default) picks a free port. */
   port?: number;
-  /** Wire dialect; only 'openai' exists so far. */
-  dialect?: 'openai';
+  /** Wire dialect (default: the profile's). */
+  dialect?: DialectName;
   /** 'direct' (default): chat completions skip msw's per-request machinery; 'msw': everything through getResponse. */
   dispatch?: 'direct' | 'msw';
 }
@@ -54,9 +59,16 @@ export interface MockServer {
   close(): Promise<void>;
 }
 
-function sendWire(res: ServerResponse, w: dialect.WireResponse, closeConnection = false): void {
-  if (closeConnection) w.headers['connection'] = 'close';
-  writeReply(res, { status: w.status, headers: w.headers, body: w.body }).catch(() => res.destroy());
+function sendReply(res: ServerResponse, r: Reply, closeConnection = false): void {
+  if (closeConnection) r.headers['connection'] = 'close';
+  writeReply(res, r).catch(() => res.destroy());
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost|::ffff:127\.\d+\.\d+\.\d+)$/;
+
+/** Whether `host` binds only the loopback interface. */
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.test(host);
 }
 
 /** Reads the body up to `max` bytes: the bytes, 'over' (larger; the rest is drained), or 'aborted'. */
@@ -103,6 +115,11 @@ async function writeReply(res: ServerResponse, r: Reply): Promise<void> {
     return;
   }
   if ('body' in r) {
+    if (r.fault === 'reset') {
+      res.socket?.destroy();
+      res.destroy();
+      return;
+    }
     if (r.status === 499) return; // the client is gone
     r.headers['content-length'] = String(Buffer.byteLength(r.body));
     res.writeHead(r.status, r.headers);
@@ -121,7 +138,8 @@ async function writeReply(res: ServerResponse, r: Reply): Promise<void> {
       if (chunk === undefined || res.destroyed) break;
       if (!res.write(chunk)) await waitDrain(res);
     }
-    if (!res.destroyed) res.end();
+    if (src.cut) res.destroy();
+    else if (!res.destroyed) res.end();
   } finally {
     res.off('close', onClose);
   }
@@ -129,6 +147,10 @@ async function writeReply(res: ServerResponse, r: Reply): Promise<void> {
 
 /** Writes a Fetch Response (the msw path). */
 async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
+  if (response.type === 'error') {
+    res.destroy();
+    return;
+  }
   const headers: Record<string, string> = {};
   response.headers.forEach((v, k) => {
     headers[k] = v;
@@ -163,6 +185,11 @@ async function writeResponse(res: ServerResponse, response: Response): Promise<v
   }
 }
 
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
 function rawHeaderPairs(req: IncomingMessage): [string, string][] {
   const raw = req.rawHeaders;
   const out: [string, string][] = [];
@@ -172,13 +199,17 @@ function rawHeaderPairs(req: IncomingMessage): [string, string][] {
 
 export async function createMockServer(opts: MockServerOptions = {}): Promise<MockServer> {
   const issues: Issue[] = [];
-  if (opts.dialect !== undefined && opts.dialect !== 'openai') issues.push({ path: 'dialect', expected: "'openai'", found: JSON.stringify(opts.dialect) });
+  if (opts.dialect !== undefined && !DIALECT_NAMES.includes(opts.dialect)) issues.push({ path: 'dialect', expected: `one of ${DIALECT_NAMES.join(', ')}`, found: JSON.stringify(opts.dialect) });
+  const bindHost = opts.host ?? '127.0.0.1';
+  if (!isLoopback(bindHost) && !opts.adminToken) {
+    issues.push({ path: 'adminToken', expected: `an admin token for the control API when binding a non-loopback address (${bindHost})`, found: 'none' });
+  }
   const port = opts.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) issues.push({ path: 'port', expected: 'an integer 0–65535', found: String(port) });
   const dispatch = opts.dispatch ?? 'direct';
   if (dispatch !== 'direct' && dispatch !== 'msw') issues.push({ path: 'dispatch', expected: "'direct' or 'msw'", found: JSON.stringify(dispatch) });
   if (issues.length) throw new ConfigError('invalid mock server options', issues);
-  const host = opts.host ?? '127.0.0.1';
+  const host = bindHost;
   const core = new MockCore(opts);
   const handlers = createHandlers(core);
   const maxBody = core.settings.maxBodyBytes;
@@ -189,9 +220,8 @@ export async function createMockServer(opts: MockServerOptions = {}): Promise<Mo
     const method = req.method ?? 'GET';
     const declared = Number(req.headers['content-length']);
     if (declared > maxBody) {
-      core.reject('payload_too_large');
       req.resume();
-      sendWire(res, dialect.payloadTooLarge(declared, maxBody), true);
+      sendReply(res, payloadTooLargeReply(core, declared), true);
       return;
     }
     let body: Buffer | undefined;
@@ -199,8 +229,7 @@ export async function createMockServer(opts: MockServerOptions = {}): Promise<Mo
       const b = await readBody(req, maxBody);
       if (b === 'aborted') return;
       if (b === 'over') {
-        core.reject('payload_too_large');
-        sendWire(res, dialect.payloadTooLarge(undefined, maxBody), true);
+        sendReply(res, payloadTooLargeReply(core, undefined), true);
         return;
       }
       body = b;
@@ -217,10 +246,11 @@ export async function createMockServer(opts: MockServerOptions = {}): Promise<Mo
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
 
-    if (dispatch === 'direct' && method === 'POST' && CHAT_COMPLETIONS_PATH.test(path)) {
+    const chat = dispatch === 'direct' && method === 'POST' ? (CHAT_COMPLETIONS_PATH.test(path) ? chatCompletions : MESSAGES_PATH.test(path) ? anthropicMessages : undefined) : undefined;
+    if (chat) {
       let reply: Reply;
       try {
-        reply = await chatCompletions(core, body ? body.toString('utf8') : '', ac.signal);
+        reply = await chat(core, body ? body.toString('utf8') : '', ac.signal, { header: (n) => headerOf(req, n), path });
       } catch {
         reply = serverErrorReply(core);
       }
@@ -238,8 +268,7 @@ export async function createMockServer(opts: MockServerOptions = {}): Promise<Mo
       });
       response = await getResponse(handlers, request);
     } catch {
-      core.reject('server_error');
-      if (!res.headersSent && !res.destroyed) sendWire(res, dialect.serverError());
+      if (!res.headersSent && !res.destroyed) sendReply(res, serverErrorReply(core));
       return;
     }
     if (res.destroyed) {
@@ -247,8 +276,7 @@ export async function createMockServer(opts: MockServerOptions = {}): Promise<Mo
       return;
     }
     if (!response) {
-      core.reject('not_found');
-      sendWire(res, dialect.invalidUrl(method, path));
+      sendReply(res, notFoundReply(core, method, path));
       return;
     }
     await writeResponse(res, response);
@@ -256,7 +284,7 @@ export async function createMockServer(opts: MockServerOptions = {}): Promise<Mo
 
   const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
     onRequest(req, res).catch(() => {
-      if (!res.headersSent && !res.destroyed) sendWire(res, dialect.serverError());
+      if (!res.headersSent && !res.destroyed) sendReply(res, serverErrorReply(core));
       else res.destroy();
     });
   });

@@ -1,29 +1,53 @@
 /**
- * The routes' logic, independent of transport: chat completions (validation → model → prompt
- * tokens → admission → JSON or SSE reply, generation paced on the core's clock), the model
- * list, and the control routes. MSW handlers and the node:http server both call these.
+ * The chat routes' logic, independent of transport: the shared pipeline (auth → body size →
+ * validation → model → spend budget → overload → transport fault → admission) and the
+ * OpenAI-family replies (JSON or SSE, generation paced on the core's clock). The Anthropic
+ * replies live in anthropic-reply.ts; the control routes in control.ts. MSW handlers and the
+ * node:http server both call these. Every attempt is shown to the referee.
  */
 import { SSE_DONE_FRAME } from '../../src/protocol/sse.js';
-import { PROCESSING_MS_HEADER, REQUEST_ID_HEADER, type ChatCompletion, type ModelList, type Usage } from '../../src/protocol/openai.js';
+import { PROCESSING_MS_HEADER, type ChatCompletion, type ModelList, type Usage } from '../../src/protocol/openai.js';
 import { countPromptTokens } from '../../src/tokens/count.js';
 import type { AdmissionInput } from './admission.js';
-import type { ChatAdmission, MockCore, Ticket } from './core.js';
-import * as dialect from './dialect-openai.js';
+import { anthropicJson, anthropicStream } from './anthropic-reply.js';
+import type { ChatAdmission, MockCore, Tenant, Ticket } from './core.js';
+import type { LimitsView } from './dialect-openai.js';
 import { completionMs, tokenDueMs, tokensDueBy } from './latency.js';
 import { completionText, wordOffset } from './output.js';
-import { JSON_CT, SSE_CT, type Reply, type ReplyStream } from './reply.js';
-import { validateChatBody } from './validate.js';
+import { fingerprint } from './referee.js';
+import { faultyJson, JSON_CT, SSE_CT, waitUntil, type Reply, type ReplyStream } from './reply.js';
+import type { RuleName } from './rules.js';
+import { validateChatBody, type ValidationResult } from './validate.js';
+import { validateAnthropicBody } from './validate-anthropic.js';
+import { errorReply, rateLimitHeadersFor, retryAfterHeaders } from './wire.js';
 
-function wire(w: dialect.WireResponse): Reply {
-  return { status: w.status, headers: w.headers, body: w.body };
+export { controlState, controlReset } from './control.js';
+
+/** What the transport knows about the request besides its body. */
+export interface RequestMeta {
+  /** Header lookup (lower-case names). */
+  header?: (name: string) => string | null | undefined;
+  /** URL path (Azure takes the deployment from it). */
+  path?: string;
 }
 
-function baseHeaders(core: MockCore, index: number | undefined): Record<string, string> {
-  const h: Record<string, string> = {
-    'openai-organization': core.settings.org,
-    'openai-version': '2020-10-01',
-  };
-  if (index !== undefined) h[REQUEST_ID_HEADER] = core.requestId(index);
+export type Family = 'openai' | 'anthropic';
+
+/** UTF-8 size of `text` when it exceeds `max`, else undefined (cheap for small bodies). */
+export function byteLengthOver(text: string, max: number): number | undefined {
+  if (text.length <= max / 3) return undefined; // UTF-8 is at most 3 bytes per UTF-16 unit
+  const n = Buffer.byteLength(text, 'utf8');
+  return n > max ? n : undefined;
+}
+
+export function baseHeaders(core: MockCore, index: number | undefined): Record<string, string> {
+  const d = core.dialect;
+  const h: Record<string, string> = {};
+  if (d.name === 'openai' || d.name === 'groq') {
+    h['openai-organization'] = core.settings.org;
+    h['openai-version'] = '2020-10-01';
+  } else if (d.name === 'anthropic') h['anthropic-organization-id'] = core.settings.org;
+  if (index !== undefined) h[d.requestIdHeader] = core.requestId(index);
   return h;
 }
 
@@ -37,67 +61,192 @@ function usageOf(t: Ticket, completion: number): Usage {
   };
 }
 
-/** UTF-8 size of `text` when it exceeds `max`, else undefined (cheap for small bodies). */
-export function byteLengthOver(text: string, max: number): number | undefined {
-  if (text.length <= max / 3) return undefined; // UTF-8 is at most 3 bytes per UTF-16 unit
-  const n = Buffer.byteLength(text, 'utf8');
-  return n > max ? n : undefined;
+/** The API key as the dialect carries it (`authorization: Bearer …`, `api-key`, `x-api-key`). */
+export function presentedKey(core: MockCore, header: RequestMeta['header']): string | undefined {
+  if (!header) return undefined;
+  for (const name of core.dialect.authHeaders) {
+    const v = header(name);
+    if (v === null || v === undefined || v === '') continue;
+    if (name === 'authorization') {
+      const m = /^Bearer\s+(.+)$/i.exec(v);
+      if (m) return m[1]!.trim();
+      continue;
+    }
+    return v;
+  }
+  return undefined;
 }
 
-function rejection(core: MockCore, a: Extract<ChatAdmission, { ok: false }>, model: string): Reply {
+const AZURE_DEPLOYMENT = /\/openai\/deployments\/([^/]+)\//;
+const trim3 = (x: number) => Math.round(x * 1000) / 1000;
+
+interface Decided {
+  reply: Reply;
+  /** Retrying cannot help. */
+  fatal: boolean;
+}
+
+function rejection(core: MockCore, a: Extract<ChatAdmission, { ok: false }>, model: string): Decided {
   const d = a.decision;
+  const D = core.dialect;
+  const E = D.errors;
   const h = baseHeaders(core, a.index);
+  const requestId = core.requestId(a.index);
   const org = core.settings.org;
+  const withLimits = (limits: LimitsView) => {
+    if (D.headers.on429 && !core.settings.dropRateLimitHeadersOn429) {
+      const m = core.resolveModel(model);
+      rateLimitHeadersFor(D, { limits, rules: m ? core.ruleViews(m) : {}, epochNow: core.epochMsAt(core.clock.now()) }, h);
+    }
+  };
   switch (d.kind) {
-    case 'rate_limited':
-      return wire(dialect.rateLimited(d.dimension, model, org, d.limit, d.used, d.requested, d.waitMs, d.limits, h));
+    case 'rate_limited': {
+      withLimits(d.limits);
+      const rule: RuleName | 'burst' = d.rule ?? (d.dimension === 'requests' ? 'rpm' : 'tpm');
+      const waitMs = rule === 'concurrent' && d.waitMs === 0 ? 1000 : d.waitMs;
+      retryAfterHeaders(D, waitMs, h);
+      return { reply: errorReply(E.rateLimited({ model, org, rule, limit: trim3(d.limit), used: d.used, requested: d.requested, waitMs, requestId }), h), fatal: false };
+    }
     case 'request_too_large':
-      return wire(dialect.requestTooLarge(model, org, d.limit, d.requested, d.limits, h));
-    case 'context_exceeded':
-      return wire(dialect.contextLengthExceeded(d.contextWindow, d.promptTokens, d.maxTokens, h));
+      withLimits(d.limits);
+      return { reply: errorReply(E.requestTooLarge({ model, org, rule: d.rule ?? 'tpm', limit: trim3(d.limit), requested: d.requested, requestId }), h), fatal: true };
+    case 'context_exceeded': {
+      const c: Parameters<typeof E.contextExceeded>[0] = { model, contextWindow: d.contextWindow, promptTokens: d.promptTokens, requestId };
+      if (d.maxTokens !== undefined) c.maxTokens = d.maxTokens;
+      if (d.maxInputTokens !== undefined) c.maxInputTokens = d.maxInputTokens;
+      return { reply: errorReply(E.contextExceeded(c), h), fatal: true };
+    }
     case 'max_tokens_too_large':
-      return wire(dialect.badRequest(dialect.maxTokensTooLargeMessage(d.param, d.value, d.max), d.param, 'invalid_value', h));
+      return { reply: errorReply(E.maxTokensTooLarge({ model, param: d.param, value: d.value, max: d.max, requestId }), h), fatal: true };
   }
 }
 
 /**
- * POST …/chat/completions. `signal` fires when the client goes away: a waiting JSON reply or a
- * stream stops and the tokens generated so far are what the core is told. Never throws for
- * bad input.
+ * POST …/chat/completions (OpenAI, Groq, Azure, DashScope dialects). `signal` fires when the
+ * client goes away: a waiting JSON reply or a stream stops and the tokens generated so far
+ * are what the core is told. Never throws for bad input.
  */
-export async function chatCompletions(core: MockCore, text: string, signal?: AbortSignal): Promise<Reply> {
+export function chatCompletions(core: MockCore, text: string, signal?: AbortSignal, meta?: RequestMeta): Promise<Reply> {
+  return route(core, 'openai', text, signal, meta);
+}
+
+/** POST /v1/messages (Anthropic dialect). */
+export function anthropicMessages(core: MockCore, text: string, signal?: AbortSignal, meta?: RequestMeta): Promise<Reply> {
+  return route(core, 'anthropic', text, signal, meta);
+}
+
+function advisedMs(h: Record<string, string>): number | undefined {
+  const ms = h['retry-after-ms'];
+  if (ms !== undefined) return Number(ms);
+  const s = h['retry-after'];
+  return s !== undefined ? Number(s) * 1000 : undefined;
+}
+
+async function route(core: MockCore, family: Family, text: string, signal: AbortSignal | undefined, meta: RequestMeta | undefined): Promise<Reply> {
+  const header = meta?.header;
+  const tenant = core.authenticate(core.authRequired ? presentedKey(core, header) : undefined);
+  const rc = header?.('x-stainless-retry-count');
+  const ik = header?.('idempotency-key') ?? header?.('x-idempotency-key');
+  const attempt = core.referee.arrive({
+    tenant: tenant?.name ?? 'unauthenticated',
+    fingerprint: fingerprint(family, text),
+    ...(rc !== undefined && rc !== null && /^\d+$/.test(rc) ? { retryCount: Number(rc) } : {}),
+    ...(ik ? { idempotencyKey: ik } : {}),
+  });
+  let d: Decided;
+  try {
+    d = await decide(core, family, text, signal, meta, tenant);
+  } catch (e) {
+    attempt.answer({ status: 500 });
+    throw e;
+  }
+  const r = d.reply;
+  if (r.status !== 499 && !('fault' in r && r.fault)) {
+    const ra = advisedMs(r.headers);
+    attempt.answer({ status: r.status, ...(ra !== undefined ? { retryAfterMs: ra } : {}), fatal: d.fatal });
+  } else if ('fault' in r && r.fault) attempt.answer({ status: 0 });
+  return r;
+}
+
+async function decide(core: MockCore, family: Family, text: string, signal: AbortSignal | undefined, meta: RequestMeta | undefined, tenant: Tenant | undefined): Promise<Decided> {
   const t0 = performance.now();
+  const D = core.dialect;
+  const E = D.errors;
+  if (!tenant) {
+    core.reject('unauthorized');
+    const idx = core.nextRequestIndex();
+    return { reply: errorReply(E.unauthorized({ presented: presentedKey(core, meta?.header), requestId: core.requestId(idx) }), baseHeaders(core, idx)), fatal: true };
+  }
   const over = byteLengthOver(text, core.settings.maxBodyBytes);
   if (over !== undefined) {
     core.reject('payload_too_large');
-    return wire(dialect.payloadTooLarge(over, core.settings.maxBodyBytes, baseHeaders(core, undefined)));
+    return { reply: errorReply(E.payloadTooLarge({ bytes: over, max: core.settings.maxBodyBytes }), baseHeaders(core, undefined)), fatal: true };
   }
-  const v = validateChatBody(text);
+  const v: ValidationResult = family === 'anthropic' ? validateAnthropicBody(text) : validateChatBody(text);
   if (!v.ok) {
     core.reject('bad_request');
-    return wire(dialect.badRequest(v.error.message, v.error.param, v.error.code, baseHeaders(core, undefined)));
+    return { reply: errorReply(E.badRequest({ ...v.error, requestId: '' }), baseHeaders(core, undefined)), fatal: true };
   }
   const req = v.request;
-  const modelId = req.model ?? core.defaultModel.id;
+  let modelId = req.model;
+  if (modelId === undefined && D.name === 'azure' && meta?.path) modelId = AZURE_DEPLOYMENT.exec(meta.path)?.[1];
+  modelId ??= core.defaultModel.id;
   const model = core.resolveModel(modelId);
   if (!model) {
     core.reject('not_found');
-    return wire(dialect.modelNotFound(modelId, baseHeaders(core, undefined)));
+    return { reply: errorReply(E.modelNotFound({ model: modelId, requestId: '' }), baseHeaders(core, undefined)), fatal: true };
   }
+  let index: number | undefined;
+  if (core.overBudget(tenant)) {
+    core.reject('quota_exceeded', model.id);
+    index = core.nextRequestIndex();
+    return { reply: errorReply(E.quotaExceeded({ requestId: core.requestId(index) }), baseHeaders(core, index)), fatal: true };
+  }
+  let slowdown = 1;
+  if (core.overload) {
+    index = core.nextRequestIndex();
+    const o = core.overloadFor(index);
+    if (o.overloaded) {
+      core.reject('overloaded', model.id);
+      const c: { requestId: string; status?: number } = { requestId: core.requestId(index) };
+      if (o.status !== undefined) c.status = o.status;
+      return { reply: errorReply(E.overloaded(c), baseHeaders(core, index)), fatal: false };
+    }
+    slowdown = o.slowdown;
+  }
+  let fault: Ticket['fault'];
+  if (core.faults) {
+    index ??= core.nextRequestIndex();
+    fault = core.faultFor(index);
+    if (fault?.kind === 'reset') return { reply: { status: 0, headers: {}, body: '', fault: 'reset' }, fatal: false };
+    if (fault?.kind === 'slow-first-byte') {
+      try {
+        await core.scheduler.sleepUntil(core.clock.now() + (fault.ms ?? 5000), signal);
+      } catch {
+        return { reply: { status: 499, headers: {}, body: '' }, fatal: false };
+      }
+    }
+  }
+
   const input: AdmissionInput = { promptTokens: countPromptTokens(req.messages, model.id), maxTokensParam: req.maxTokensParam, n: req.n };
   if (req.maxTokens !== undefined) input.maxTokens = req.maxTokens;
-  const a = core.admit(model, input);
+  const a = core.admit(model, input, tenant, index, slowdown);
   if (!a.ok) return rejection(core, a, model.id);
 
   const t = a.ticket;
+  if (fault) t.fault = fault;
   const h = baseHeaders(core, a.index);
-  dialect.rateLimitHeaders(t.limits, h);
-  h[PROCESSING_MS_HEADER] = String(Math.round(completionMs(t.timing, t.completionTokens)));
+  rateLimitHeadersFor(D, { limits: t.limits, rules: core.ruleViews(model, tenant), epochNow: core.epochMsAt(core.clock.now()) }, h);
+  if (family === 'openai') h[PROCESSING_MS_HEADER] = String(Math.round(completionMs(t.timing, t.completionTokens)));
   h['server-timing'] = `mock;dur=${(performance.now() - t0).toFixed(3)}`;
-  return req.stream ? streamed(core, t, h, req.includeUsage, signal) : json(core, t, h, signal);
+  let reply: Reply;
+  if (family === 'anthropic') reply = req.stream ? anthropicStream(core, t, h, signal) : await anthropicJson(core, t, h, signal);
+  else reply = req.stream ? streamed(core, t, h, req.includeUsage, signal) : await json(core, t, h, signal);
+  return { reply, fatal: false };
 }
 
-async function json(core: MockCore, t: Ticket, h: Record<string, string>, signal: AbortSignal | undefined): Promise<Reply> {
+/** Waits until the whole completion is due; false when the client went away (then the core was told). */
+export async function awaitCompletion(core: MockCore, t: Ticket, signal: AbortSignal | undefined): Promise<boolean> {
   const n = t.completionTokens;
   const doneAt = t.admittedAt + completionMs(t.timing, n);
   if (core.clock.now() < doneAt) {
@@ -105,10 +254,24 @@ async function json(core: MockCore, t: Ticket, h: Record<string, string>, signal
       await core.scheduler.sleepUntil(doneAt, signal);
     } catch {
       core.finish(t, tokensDueBy(t.timing, core.clock.now() - t.admittedAt, n), true);
-      return { status: 499, headers: {}, body: '' };
+      return false;
     }
   }
   core.finish(t, n);
+  return true;
+}
+
+/** Applies a JSON-level fault (stall after headers, cut half-way) to a finished JSON reply. */
+export function jsonWithFault(core: MockCore, t: Ticket, r: { status: number; headers: Record<string, string>; body: string }, signal: AbortSignal | undefined): Reply {
+  const f = t.fault;
+  if (!f || (f.kind !== 'stall' && f.kind !== 'cut')) return r;
+  const sleep = (x: number, s?: AbortSignal) => core.scheduler.sleepUntil(x, s);
+  return faultyJson(r, f.kind === 'stall' ? { stallUntil: f.ms === undefined ? Infinity : core.clock.now() + f.ms } : { cut: true }, sleep, signal);
+}
+
+async function json(core: MockCore, t: Ticket, h: Record<string, string>, signal: AbortSignal | undefined): Promise<Reply> {
+  const n = t.completionTokens;
+  if (!(await awaitCompletion(core, t, signal))) return { status: 499, headers: {}, body: '' };
   const body: ChatCompletion = {
     id: core.completionId(t.index),
     object: 'chat.completion',
@@ -126,13 +289,17 @@ async function json(core: MockCore, t: Ticket, h: Record<string, string>, signal
     system_fingerprint: null,
   };
   h['content-type'] = JSON_CT;
-  return { status: 200, headers: h, body: JSON.stringify(body) };
+  return jsonWithFault(core, t, { status: 200, headers: h, body: JSON.stringify(body) }, signal);
 }
+
+const MALFORMED_FRAME = 'data: {"id":"chatcmpl-broken","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"\n\n';
+const OPENAI_STREAM_ERROR = 'data: {"error":{"message":"The server had an error while processing your request. Sorry about that!","type":"server_error","param":null,"code":null}}\n\n';
 
 /**
  * SSE reply: the role chunk at once (headers flush at admission), then every token as it
  * becomes due (`streamChunkTokens` per event), the finish chunk, the usage chunk when asked,
  * and `data: [DONE]`. One wake-up per chunk; a late wake-up sends everything due in one write.
+ * Faults: stall (after the role chunk), cut / malformed line / error event after `afterTokens`.
  */
 function streamed(core: MockCore, t: Ticket, h: Record<string, string>, includeUsage: boolean, signal: AbortSignal | undefined): Reply {
   const n = t.completionTokens;
@@ -143,9 +310,13 @@ function streamed(core: MockCore, t: Ticket, h: Record<string, string>, includeU
   const tokenOpen = `${head}{"index":0,"delta":{"content":"`;
   const tokenClose = `"},"logprobs":null,"finish_reason":null}]${usageTail}\n\n`;
   const roleFrame = `${head}{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}]${usageTail}\n\n`;
+  const fault = t.fault;
+  const faultAt = fault ? Math.min(n, fault.afterTokens ?? Math.floor(n / 2)) : -1;
+  let faultDone = false;
 
   let sent = 0;
   let started = false;
+  let stalled = false;
   let closed = false;
   const stop = () => {
     if (closed) return;
@@ -165,7 +336,26 @@ function streamed(core: MockCore, t: Ticket, h: Record<string, string>, includeU
         started = true;
         return roleFrame;
       }
+      if (fault?.kind === 'stall' && !stalled) {
+        stalled = true;
+        try {
+          await waitUntil((x, s) => core.scheduler.sleepUntil(x, s), fault.ms === undefined ? Infinity : core.clock.now() + fault.ms, signal);
+        } catch {
+          stop();
+          return undefined;
+        }
+      }
       for (;;) {
+        if (!faultDone && sent >= faultAt && fault && (fault.kind === 'cut' || fault.kind === 'malformed-sse' || fault.kind === 'error-event')) {
+          faultDone = true;
+          if (fault.kind === 'malformed-sse') return MALFORMED_FRAME;
+          stop();
+          if (fault.kind === 'cut') {
+            stream.cut = true;
+            return undefined;
+          }
+          return OPENAI_STREAM_ERROR;
+        }
         const dueAt = t.admittedAt + tokenDueMs(t.timing, Math.min(sent + per, n) - 1);
         if (core.clock.now() < dueAt) {
           try {
@@ -177,15 +367,17 @@ function streamed(core: MockCore, t: Ticket, h: Record<string, string>, includeU
           if (closed) return undefined;
         }
         // At least the chunk we waited for is due (guards float rounding in tokensDueBy).
-        const due = Math.max(Math.min(sent + per, n), tokensDueBy(t.timing, core.clock.now() - t.admittedAt, n));
+        let due = Math.max(Math.min(sent + per, n), tokensDueBy(t.timing, core.clock.now() - t.admittedAt, n));
+        if (!faultDone && faultAt >= 0 && fault && fault.kind !== 'stall' && due > faultAt && sent < faultAt) due = faultAt;
         let s = '';
         while (sent < due) {
           const k = Math.min(per, due - sent);
-          if (k < per && due < n) break; // a partial chunk waits for its last token
+          if (k < per && due < n && due !== faultAt) break; // a partial chunk waits for its last token
           s += tokenOpen + completionText(offset, sent, k) + tokenClose;
           sent += k;
         }
-        if (sent >= n) {
+        core.progress(t, sent);
+        if (sent >= n && (faultDone || !fault || fault.kind === 'stall' || faultAt > n)) {
           closed = true;
           core.finish(t, n);
           return s + tail();
@@ -204,6 +396,10 @@ const MODELS_CREATED = 1_717_200_000; // fixed: model objects do not change per 
 
 export function modelList(core: MockCore): Reply {
   const ordered = [core.defaultModel.profile, ...core.profile.models.filter((m) => m.id !== core.defaultModel.id)];
+  if (core.dialect.family === 'anthropic') {
+    const data = ordered.map((m) => ({ type: 'model', id: m.id, display_name: m.id, created_at: new Date(MODELS_CREATED * 1000).toISOString() }));
+    return { status: 200, headers: { 'content-type': JSON_CT }, body: JSON.stringify({ data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null }) };
+  }
   const list: ModelList = {
     object: 'list',
     data: ordered.map((m) => ({ id: m.id, object: 'model', created: MODELS_CREATED, owned_by: m.ownedBy ?? 'limitprobe' })),
@@ -211,16 +407,19 @@ export function modelList(core: MockCore): Reply {
   return { status: 200, headers: { 'content-type': JSON_CT }, body: JSON.stringify(list) };
 }
 
-export function controlState(core: MockCore): Reply {
-  return { status: 200, headers: { 'content-type': JSON_CT, 'cache-control': 'no-store' }, body: JSON.stringify(core.state()) };
-}
-
-export function controlReset(core: MockCore): Reply {
-  core.reset();
-  return controlState(core);
-}
-
 export function serverErrorReply(core: MockCore): Reply {
   core.reject('server_error');
-  return wire(dialect.serverError());
+  return errorReply(core.dialect.errors.serverError({ requestId: '' }), {});
+}
+
+/** The dialect's 404 for an unknown route. */
+export function notFoundReply(core: MockCore, method: string, path: string): Reply {
+  core.reject('not_found');
+  return errorReply(core.dialect.errors.invalidUrl({ method, path }), {});
+}
+
+/** The dialect's 413. */
+export function payloadTooLargeReply(core: MockCore, bytes: number | undefined): Reply {
+  core.reject('payload_too_large');
+  return errorReply(core.dialect.errors.payloadTooLarge({ bytes, max: core.settings.maxBodyBytes }), {});
 }

@@ -220,7 +220,8 @@ describe.each(['direct', 'msw'] as const)('createMockServer, %s dispatch', (mode
   it('rejects bad server options as ConfigErrors', async () => {
     await expect(createMockServer({ profile: 'nope' })).rejects.toMatchObject({ code: 'E_CONFIG' });
     await expect(createMockServer({ port: -1 })).rejects.toMatchObject({ code: 'E_CONFIG' });
-    await expect(createMockServer({ dialect: 'azure' as never })).rejects.toMatchObject({ code: 'E_CONFIG' });
+    await expect(createMockServer({ dialect: 'gemini' as never })).rejects.toMatchObject({ code: 'E_CONFIG' });
+    await expect(createMockServer({ host: '0.0.0.0' })).rejects.toMatchObject({ code: 'E_CONFIG' }); // non-loopback needs an admin token
     await expect(createMockServer({ dispatch: 'fast' as never })).rejects.toMatchObject({ code: 'E_CONFIG' });
   });
 });
