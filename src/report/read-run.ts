@@ -28,6 +28,7 @@ export const RUN_FILES = {
   summary: 'summary.csv',
   scenario: 'scenario.resolved.json',
   mockState: 'mock-state.json',
+  referee: 'referee.csv',
   html: 'report.html',
   compare: 'compare.csv',
 } as const;
@@ -241,6 +242,8 @@ export interface RunData {
   timeseries: TimeseriesColumns;
   scenario?: unknown;
   mockState?: unknown;
+  /** referee.csv rows (the mock's per-tenant ledger of client retry behaviour), when present. */
+  referee?: CsvRecord[];
   errors: ErrorGroup[];
 }
 
@@ -252,12 +255,14 @@ export async function readRun(dir: string): Promise<RunData> {
   const scPath = join(dir, RUN_FILES.scenario);
   const msPath = join(dir, RUN_FILES.mockState);
   const rqPath = join(dir, RUN_FILES.requests);
+  const refPath = join(dir, RUN_FILES.referee);
   return {
     dir,
     summaries,
     timeseries,
     scenario: existsSync(scPath) ? await readJson(scPath) : undefined,
     mockState: existsSync(msPath) ? await readJson(msPath) : undefined,
+    referee: existsSync(refPath) ? await readCsvRecords(refPath) : undefined,
     // the breakdown streams requests.csv: skip it when the summary says every attempt was ok
     errors: existsSync(rqPath) && summaries.some((s) => s.counts.ok < s.attempts + s.counts.dropped) ? await readErrorBreakdown(rqPath) : [],
   };

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -181,6 +181,18 @@ describe('report.html', () => {
     const html3 = readFileSync(await writeHtmlReport(dir3), 'utf8');
     expect(html3).not.toContain('id="referee"');
     expect(embeddedData(html3).limits).toEqual({ rpm: 60, tpm: undefined, source: 'scenario target.limits' });
+  });
+
+  it("shows the mock's retry ledger (referee.csv) and flags early retries", async () => {
+    const dir = tempDir();
+    await writeFixtureRun(dir);
+    writeFileSync(join(dir, 'referee.csv'), `tenant,requests,ok,rate_limited,early_retries,early_ms_max,retries_after_fatal\nalpha,40,32,8,3,250.5,0\n"<b>x</b>",1,1,0,0,,0\n`);
+    const html = readFileSync(await writeHtmlReport(dir), 'utf8');
+    expect(html).toContain('Client retry behaviour per tenant (referee.csv)');
+    expect(html).toContain('alpha: early retries 3: retries before the advised time');
+    expect(html).toContain('<span class="bad">3</span>');
+    expect(html).toContain('&lt;b&gt;x&lt;/b&gt;');
+    expect(html).not.toContain('<b>x</b>');
   });
 
   it('has summary, per-group, error and scenario sections', async () => {

@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import type { Summary } from '../../metrics/summary.js';
 import { OUTCOMES, RATE_LIMITED, type Outcome } from '../../metrics/record.js';
 import { formatDuration, formatRate } from '../console.js';
-import type { ErrorGroup, TimeseriesColumns } from '../read-run.js';
+import type { CsvRecord, ErrorGroup, TimeseriesColumns } from '../read-run.js';
 import { CLIENT_SCRIPT } from './client-script.js';
 
 export interface HtmlReportInput {
@@ -24,6 +24,8 @@ export interface HtmlReportInput {
   /** mock-state.json (the embedded mock's counters), as parsed JSON. */
   mockState?: unknown;
   errors?: readonly ErrorGroup[];
+  /** referee.csv rows: the mock's per-tenant ledger of retry behaviour. */
+  referee?: readonly CsvRecord[];
 }
 
 export interface HtmlAssets {
@@ -231,8 +233,21 @@ export function refereeFindings(mockState: unknown, total: Summary | undefined):
   ].filter((f) => f.mock !== undefined);
 }
 
-function refereeSection(mockState: unknown, total: Summary | undefined): string {
-  if (mockState === undefined) return '';
+/** Ledger columns that flag client misbehaviour when non-zero. */
+const LEDGER_FLAGS = ['early_retries', 'retries_after_fatal'];
+
+function ledgerTable(rows: readonly CsvRecord[] | undefined): string {
+  if (!rows?.length) return '';
+  const cols = Object.keys(rows[0]!);
+  const flagged = rows.flatMap((r) => LEDGER_FLAGS.filter((c) => Number(r[c] ?? 0) > 0).map((c) => `${r.tenant ?? '?'}: ${c.replace(/_/g, ' ')} ${r[c]}`));
+  const body = rows.map((r) => cols.map((c) => (LEDGER_FLAGS.includes(c) && Number(r[c] ?? 0) > 0 ? `<span class="bad">${esc(r[c])}</span>` : esc(r[c] ?? ''))));
+  return `<h3>Client retry behaviour per tenant (referee.csv)</h3>
+${flagged.length ? `<p class="bad">${esc(flagged.join('; '))}: retries before the advised time or after a "never retry" answer.</p>` : '<p class="good">No early retries and no retries after a fatal answer.</p>'}
+${table(cols.map(esc), body, 'ledger', [])}`;
+}
+
+function refereeSection(mockState: unknown, total: Summary | undefined, ledger?: readonly CsvRecord[]): string {
+  if (mockState === undefined) return ledger?.length ? `<section id="referee"><h2>Referee</h2>${ledgerTable(ledger)}</section>` : '';
   const findings = refereeFindings(mockState, total);
   const rows = findings.map((f) => {
     const agree = f.mock === f.harness;
@@ -255,6 +270,7 @@ function refereeSection(mockState: unknown, total: Summary | undefined): string 
 <p class="muted">The embedded mock counts what it admitted and rejected independently of the harness (mock-state.json). Bucket limits: ${esc(count(posNum(get(mockState, 'buckets', 'requests', 'limit'))))} requests/min, ${esc(count(posNum(get(mockState, 'buckets', 'tokens', 'limit'))))} tokens/min.</p>
 ${verdict}
 ${rows.length ? table(['counter', 'mock', 'harness', 'verdict', ''], rows, 'referee', [3, 4]) : ''}
+${ledgerTable(ledger)}
 <details><summary>mock-state.json</summary><pre>${esc(JSON.stringify(mockState, null, 2))}</pre></details>
 </section>`;
 }
@@ -275,7 +291,7 @@ const CSS = `
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); margin: 0; }
 main { max-width: 1240px; margin: 0 auto; padding: 20px 24px 60px; }
-h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+h1 { font-size: 22px; margin: 0 0 4px; } h3 { font-size: 15px; margin: 18px 0 6px; } h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
 .meta { color: var(--muted); margin: 0 0 8px; } .meta b { color: var(--fg); font-weight: 600; }
 table { border-collapse: collapse; margin: 8px 0; font-variant-numeric: tabular-nums; }
 th, td { padding: 3px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
@@ -376,7 +392,7 @@ ${charts}
 ${latencyTable(all)}
 </section>
 ${errorsSection(data.errors ?? [])}
-${refereeSection(data.mockState, total)}
+${refereeSection(data.mockState, total, data.referee)}
 
 <section id="scenario"><h2>Scenario as run</h2>
 ${sc === undefined ? '<p class="muted">No scenario.resolved.json in the run directory.</p>' : `<details><summary>scenario.resolved.json (secrets redacted)</summary><pre>${esc(JSON.stringify(sc, null, 2))}</pre></details>`}
