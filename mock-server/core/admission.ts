@@ -8,7 +8,7 @@
  * Pure over a BucketStore and a time (one `transact` over all the model's keys, so a shared
  * atomic store can run the same function); the caller owns counters and the clock.
  */
-import type { BucketSpec, BucketState, BucketStore, BucketView, TakeDecision } from './bucket.js';
+import { levelAt, type BucketSpec, type BucketState, type BucketStore, type BucketView, type TakeDecision } from './bucket.js';
 import { burstCeiling, burstParts, burstTake, type BurstSpec } from './burst.js';
 import type { Dimension, LimitsView } from './dialect-openai.js';
 import { checkAt, creditAt, debitAt, viewAt } from './limiter.js';
@@ -250,6 +250,12 @@ function applyAll(store: BucketStore, rules: readonly LimitRule[], f: (r: LimitR
     rules.map((r) => r.key),
     (states) => ({ states: states.map((s, i) => f(rules[i]!, s)), result: undefined }),
   );
+}
+
+/** Materializes every bucket's content at `now` under its current spec (before a limit change, so refill up to now uses the old rate). */
+export function checkpoint(store: BucketStore, m: ModelLimits, now: number): void {
+  const rules = rulesOf(m).filter((r) => (r.spec.algorithm ?? 'bucket') === 'bucket');
+  applyAll(store, rules, (r, s) => (s === undefined ? undefined : { level: levelAt(r.spec, s, now), at: now }));
 }
 
 export function limitsView(store: BucketStore, m: ModelLimits, now: number): LimitsView {

@@ -8,7 +8,7 @@ import { ConfigError, type Issue } from '../../src/errors.js';
 import { hashSeed, createRng } from '../../src/plan/rng.js';
 import { getDialect, type DialectName, type DialectSpec } from '../dialects/index.js';
 import { getProfile, DEFAULT_PROFILE, DIALECT_DEFAULT_PROFILE, type ModelProfile, type Profile } from '../profiles/index.js';
-import { admit, chargeOutput, limitsView, refundTokens, releaseConcurrent, ruleViews, rulesOf, type AdmissionDecision, type AdmissionInput, type AdmissionSettings, type ModelLimits } from './admission.js';
+import { admit, chargeOutput, checkpoint, limitsView, refundTokens, releaseConcurrent, ruleViews, rulesOf, type AdmissionDecision, type AdmissionInput, type AdmissionSettings, type ModelLimits } from './admission.js';
 import { MemoryBucketStore, type BucketStore, type BucketView } from './bucket.js';
 import { DEFAULT_BURST, type BurstSpec } from './burst.js';
 import { decideFault, decideOverload, type Fault, type FaultRule, type OverloadDecision, type OverloadOptions } from './faults.js';
@@ -405,6 +405,9 @@ export class MockCore {
     if (change.model !== undefined && !this.models.has(change.model)) issues.push({ path: 'model', expected: `one of ${[...this.models.keys()].join(', ')}`, found: JSON.stringify(change.model) });
     if (change.tenant !== undefined && !this.tenantNamed(change.tenant)) issues.push({ path: 'tenant', expected: `one of ${this.tenants().map((t) => t.name).join(', ')}`, found: JSON.stringify(change.tenant) });
     if (issues.length) throw new ConfigError('invalid limit change', issues);
+    const now = this.clock.now();
+    for (const m of this.models.values()) checkpoint(this.store, m, now);
+    for (const m of this.tenantModels.values()) checkpoint(this.store, m, now);
     this.changes.push({ ...change });
     const models = this.models as Map<string, ResolvedModel>;
     for (const [id, old] of models) Object.assign(old, this.resolveFor(this.defaultTenant, old.profile));
