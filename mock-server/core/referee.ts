@@ -9,7 +9,8 @@
  *   attempt failed retryably (429/5xx/529) — identical bodies sent as new requests after a
  *   failure therefore count as retries; send a retry-count or idempotency header to be exact.
  * An attempt in a group whose previous answer advised a retry time (retry-after-ms, else
- * retry-after) and that arrives before it is an early retry; how early is recorded.
+ * retry-after) and that arrives before it (by more than `toleranceMs`, default 1 ms) is an
+ * early retry; how early is recorded.
  * Burst peak: the most attempts of the tenant in any 1 s (sliding, exact).
  *
  * Pure bookkeeping over times passed in; memory is bounded (groups are kept in insertion
@@ -118,6 +119,7 @@ class TenantBook {
   constructor(
     tenant: string,
     private readonly maxGroups: number,
+    private readonly toleranceMs: number,
   ) {
     this.ledger = emptyLedger(tenant);
   }
@@ -159,7 +161,7 @@ class TenantBook {
     if (g.attempts > L.maxAttemptsInGroup) L.maxAttemptsInGroup = g.attempts;
     if (g.fatal) L.retriesAfterFatal++;
     else if (g.retryAt === undefined) L.retriesWithoutAdvice++;
-    else if (now < g.retryAt - 1e-6) {
+    else if (now < g.retryAt - this.toleranceMs) {
       const early = g.retryAt - now;
       L.earlyRetries++;
       L.earlyMsTotal += early;
@@ -190,16 +192,21 @@ export interface RefereeHandle {
 
 export class Referee {
   private books = new Map<string, TenantBook>();
+  /**
+   * @param toleranceMs an attempt this close to the advised time is not early (timer granularity:
+   *   Node's setTimeout works in whole ms). Default 1.
+   */
   constructor(
     private readonly now: () => number,
     private readonly maxGroups = 100_000,
+    private readonly toleranceMs = 1,
   ) {}
 
   /** An attempt arrived: judge it against earlier advice; call `answer` on the handle once its status is known. */
   arrive(m: AttemptMeta): RefereeHandle {
     let b = this.books.get(m.tenant);
     if (!b) {
-      b = new TenantBook(m.tenant, this.maxGroups);
+      b = new TenantBook(m.tenant, this.maxGroups, this.toleranceMs);
       this.books.set(m.tenant, b);
     }
     const book = b;
