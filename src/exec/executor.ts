@@ -9,7 +9,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Clock } from '../clock.js';
 import { InFlight } from './in-flight.js';
-import type { AttemptResult, Dispatch, ExecPhase, ExecPlan, PlannedRequest, Recorder, RunEvent } from './ports.js';
+import type { AttemptResult, Dispatch, ExecPhase, ExecPlan, PlannedRequest, Recorder, RetryPort, RunEvent } from './ports.js';
 import type { AttemptRecord } from '../metrics/record.js';
 
 export interface ExecutorOptions {
@@ -25,6 +25,14 @@ export interface ExecutorOptions {
   onEvent?: (ev: RunEvent) => void;
   /** Called whenever the in-flight count changes (for the per-second in-flight series). */
   onInFlight?: (atMs: number, n: number) => void;
+  /**
+   * Client retries and pacing. Each retry is a new attempt of the same request (same
+   * requestId, attempt + 1), recorded as it finishes, its targetedStartMs the time the policy
+   * scheduled it and firstTargetedStartMs the request's first planned send. A request holds
+   * its in-flight slot from its first send to its last answer, retry and pacing waits included
+   * (a retrying client still occupies a connection/worker). Waits sleep on the run clock.
+   */
+  retry?: RetryPort;
 }
 
 export interface ExecutionResult {
@@ -52,42 +60,91 @@ export async function execute(opts: ExecutorOptions): Promise<ExecutionResult> {
   let dropped = 0;
   const pending = new Set<Promise<void>>();
 
-  const record = (req: PlannedRequest, attempt: number, res: AttemptResult) => {
+  // Waits between attempts end when the run stops (scheduling) or is aborted (grace over).
+  const stopOrAbort = stop ? AbortSignal.any([stop, abortRequests.signal]) : abortRequests.signal;
+
+  const record = (req: PlannedRequest, attempt: number, res: AttemptResult, targetedStartMs = req.targetedStartMs) => {
     const rec: AttemptRecord = {
       requestId: req.requestId,
       attempt,
       group: req.group,
       phase: req.phase,
-      targetedStartMs: req.targetedStartMs,
+      targetedStartMs,
+      ...(attempt > 1 ? { firstTargetedStartMs: req.targetedStartMs } : {}),
       ...res,
     };
     recorder.record(rec);
     opts.onEvent?.({ type: 'attempt', record: rec });
   };
 
-  const sendTracked = (req: PlannedRequest): Promise<void> => {
+  const sendOnce = (req: PlannedRequest, attempt: number, targetedStartMs: number): Promise<AttemptResult> => {
     attempts++;
+    return dispatch.send(req, attempt, abortRequests.signal).then(
+      (res) => {
+        record(req, attempt, res, targetedStartMs);
+        return res;
+      },
+      // A Dispatch must not throw for target failures; if it does anyway, keep the data.
+      (err: unknown) => {
+        const res: AttemptResult = {
+          endMs: clock.now(),
+          outcome: 'network_error',
+          errorCode: 'E_DISPATCH',
+          errorMessage: String((err as Error)?.message ?? err),
+          promptTokensEstimate: req.promptTokens,
+          maxTokens: req.maxTokens,
+        };
+        record(req, attempt, res, targetedStartMs);
+        return res;
+      },
+    );
+  };
+
+  /** One request through the retry port: gate, send, decide, sleep, again. */
+  const sendWithRetries = async (req: PlannedRequest, port: RetryPort): Promise<void> => {
+    let targeted = req.targetedStartMs;
+    for (let attempt = 1; ; attempt++) {
+      const gate = port.beforeSend(req, attempt, clock.now());
+      if (gate.kind === 'reject') {
+        record(req, attempt, {
+          endMs: clock.now(),
+          outcome: 'dropped',
+          errorCode: gate.reason,
+          promptTokensEstimate: req.promptTokens,
+          maxTokens: req.maxTokens,
+          stream: req.stream,
+        }, targeted);
+        return;
+      }
+      if (gate.atMs > clock.now()) {
+        // A pacing wait: the attempt is now planned for then (schedule lag stays the client's own).
+        if (attempt > 1) targeted = gate.atMs;
+        try {
+          await clock.sleepUntil(gate.atMs, stopOrAbort);
+        } catch {
+          return; // the run stopped while this request waited
+        }
+      }
+      const res = await sendOnce(req, attempt, targeted);
+      const verdict = port.afterAttempt(req, attempt, res, clock.now());
+      if (!verdict.retry || stop?.aborted || abortRequests.signal.aborted) return;
+      targeted = verdict.atMs;
+      try {
+        await clock.sleepUntil(verdict.atMs, stopOrAbort);
+      } catch {
+        return;
+      }
+    }
+  };
+
+  const sendTracked = (req: PlannedRequest): Promise<void> => {
     opts.onInFlight?.(clock.now(), inFlight.size);
-    const p = dispatch
-      .send(req, 1, abortRequests.signal)
-      .then(
-        (res) => record(req, 1, res),
-        // A Dispatch must not throw for target failures; if it does anyway, keep the data.
-        (err: unknown) =>
-          record(req, 1, {
-            endMs: clock.now(),
-            outcome: 'network_error',
-            errorCode: 'E_DISPATCH',
-            errorMessage: String((err as Error)?.message ?? err),
-            promptTokensEstimate: req.promptTokens,
-            maxTokens: req.maxTokens,
-          }),
-      )
-      .finally(() => {
-        inFlight.release();
-        pending.delete(p);
-        opts.onInFlight?.(clock.now(), inFlight.size);
-      });
+    const work = opts.retry ? sendWithRetries(req, opts.retry) : sendOnce(req, 1, req.targetedStartMs).then(() => undefined);
+    const p = work.finally(() => {
+      inFlight.release();
+      pending.delete(p);
+      opts.onInFlight?.(clock.now(), inFlight.size);
+    });
     pending.add(p);
     return p;
   };

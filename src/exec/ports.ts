@@ -34,6 +34,24 @@ export interface Dispatch {
   close?(): Promise<void>;
 }
 
+/**
+ * Client-side retry and pacing, consulted around every attempt (optional; absent: one attempt
+ * per request, as before). Implementations live in client/retry.
+ */
+export interface RetryPort {
+  /**
+   * Before each attempt: `go` at `atMs` (≥ now; capacity is reserved for it, so the executor
+   * sends then without asking again), or `reject` (client-side throttling: never sent; the
+   * request ends, recorded as `dropped` with the reason as error_code).
+   */
+  beforeSend(req: PlannedRequest, attempt: number, nowMs: number): SendGate;
+  /** After each attempt (its record already written): retry at `atMs`, or stop. */
+  afterAttempt(req: PlannedRequest, attempt: number, result: AttemptResult, nowMs: number): RetryVerdict;
+}
+
+export type SendGate = { kind: 'go'; atMs: number } | { kind: 'reject'; reason: string };
+export type RetryVerdict = { retry: true; atMs: number } | { retry: false; reason: string };
+
 export interface Recorder {
   record(rec: AttemptRecord): void;
 }

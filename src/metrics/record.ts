@@ -37,8 +37,10 @@ export interface AttemptRecord {
   attempt: number;
   group: string;
   phase: string;
-  /** When the plan said this attempt should start. */
+  /** When the plan said this attempt should start (a retry: when the client's policy scheduled it). */
   targetedStartMs: number;
+  /** Retries only (attempt > 1): the request's first planned send, where its response time starts. */
+  firstTargetedStartMs?: number;
   /** When it was actually handed to the socket (undefined for dropped). */
   startMs?: number;
   firstByteMs?: number;
