@@ -21,6 +21,8 @@ export interface PlanOptions extends ApplyOptions {
   from: number;
   to: number;
   slos: SloSet;
+  /** Parameters held fixed at other values first (e.g. rate = 1000 while prompt size varies), in the same phases. */
+  set?: readonly { param: ParamName; value: number }[];
   mode?: SearchMode;
   steps?: number;
   /** Bisection stops when the bracket is narrower than this fraction of the value (default 0.002). */
@@ -41,7 +43,9 @@ export interface PlanPoint {
   verdicts: SloVerdict[];
   /** The run's total row (scope "total", all groups). */
   total: Summary;
-  /** Which limit rejected more requests in the run: RPM (requests), TPM (tokens), or neither. */
+  /** The row the point is judged on for `binding` and ok %: the one phase varied (`in`), the one phase run, else the total. */
+  focus: Summary;
+  /** Which limit rejected more requests in the focus row: RPM (requests), TPM (tokens), or neither. */
   binding: Binding;
   wallMs: number;
 }
@@ -49,6 +53,9 @@ export interface PlanPoint {
 export interface PlanResult {
   scenario: string;
   param: ParamName;
+  /** The summary row `binding` and ok % describe. */
+  focusScope: string;
+  set: readonly { param: ParamName; value: number }[];
   unit: string;
   from: number;
   to: number;
@@ -72,38 +79,43 @@ export function bindingOf(s: Summary): Binding {
 export async function planCapacity(scenario: Scenario, opts: PlanOptions): Promise<PlanResult> {
   const t0 = performance.now();
   const spec = PARAMS[opts.vary];
+  let base = scenario;
+  for (const f of opts.set ?? []) base = applyParam(base, f.param, f.value, opts);
   // Fail fast (before any simulation) when the parameter applies nowhere or a phase is unknown.
-  applyParam(scenario, opts.vary, opts.from, opts);
+  const probe = applyParam(base, opts.vary, opts.from, opts);
+  const focusScope = opts.in?.length === 1 ? opts.in[0]! : probe.phases.length === 1 ? probe.phases[0]!.name : 'total';
   const points: PlanPoint[] = [];
   const mode = opts.mode ?? 'auto';
   const res: SearchResult<PlanPoint> = await searchLargestPassing(
     { from: opts.from, to: opts.to, mode, steps: opts.steps, integer: spec.integer, relative: opts.relative },
-    async (value) => {
-      const s = applyParam(scenario, opts.vary, value, opts);
+    async (value, stage) => {
+      const s = applyParam(base, opts.vary, value, opts);
       const run = await runSimulated(s, { summary: opts.slos.summaryOptions });
       const verdicts = opts.slos.judge(run.summaries);
       const total = run.summaries.find((x) => x.scope === 'total' && x.group === '*')!;
+      const focus = run.summaries.find((x) => x.scope === focusScope && x.group === '*') ?? total;
       const p: PlanPoint = {
         index: points.length + 1,
-        stage: 'grid',
+        stage,
         param: opts.vary,
         value,
         pass: verdicts.every((v) => v.ok),
         verdicts,
         total,
-        binding: bindingOf(total),
+        focus,
+        binding: bindingOf(focus),
         wallMs: run.wallMs,
       };
       points.push(p);
+      opts.onPoint?.(p);
       return { pass: p.pass, result: p };
     },
   );
-  // The search knows how each point was chosen; copy it onto the points (same objects).
-  for (const t of res.tried) t.result.stage = t.stage;
-  for (const p of points) opts.onPoint?.(p);
   const out: PlanResult = {
     scenario: scenario.name,
     param: opts.vary,
+    focusScope,
+    set: opts.set ?? [],
     unit: spec.unit,
     from: opts.from,
     to: opts.to,

@@ -17,7 +17,11 @@ export function planColumns(sloCount: number): Column<PlanPoint>[] {
     { name: 'value', cell: (p) => num(p.value) },
     { name: 'pass', cell: (p) => String(p.pass) },
     { name: 'failed', cell: (p) => p.verdicts.filter((v) => !v.ok).map((v) => v.expr).join('; ') || undefined },
+    { name: 'focus', cell: (p) => p.focus.scope },
     { name: 'binding', cell: (p) => p.binding },
+    { name: 'focus_ok', cell: (p) => String(p.focus.counts.ok) },
+    { name: 'focus_rate_limited_requests', cell: (p) => String(p.focus.counts.rate_limited_requests) },
+    { name: 'focus_rate_limited_tokens', cell: (p) => String(p.focus.counts.rate_limited_tokens) },
   ];
   for (let i = 0; i < sloCount; i++) {
     cols.push({ name: `slo${i + 1}_observed`, cell: (p) => num(p.verdicts[i]?.observed) });
@@ -46,14 +50,16 @@ export function formatPlan(plan: PlanResult): string {
   const lines: string[] = [];
   const how = plan.mode === 'grid' ? 'grid' : plan.mode === 'bisect' ? 'bisection' : plan.monotonic ? 'grid, then bisection (monotonic)' : 'grid (NOT monotonic: the answer is local)';
   const wall = plan.points.reduce((a, p) => a + p.wallMs, 0);
-  lines.push(`plan ${plan.scenario}: vary ${plan.param} (${plan.unit}) from ${fmt(plan.from)} to ${fmt(plan.to)}; ${how}; ${plan.points.length} points simulated in ${(wall / 1000).toFixed(2)} s`);
+  const fixedAt = plan.set.length ? ` with ${plan.set.map((f) => `${f.param} = ${fmt(f.value)}`).join(', ')}` : '';
+  lines.push(`plan ${plan.scenario}: vary ${plan.param} (${plan.unit}) from ${fmt(plan.from)} to ${fmt(plan.to)}${fixedAt}; ${how}; ${plan.points.length} points simulated in ${(wall / 1000).toFixed(2)} s`);
+  lines.push(`  ok % and binding (the limit that rejected more) are of ${plan.focusScope === 'total' ? 'the whole run' : `phase ${plan.focusScope}`}`);
   plan.slos.forEach((e, i) => lines.push(`  [${i + 1}] ${e}`));
-  const header = ['value', 'pass', ...plan.slos.map((_, i) => `[${i + 1}]`), 'ok %', 'binding', 'rate(ok)'];
+  const header = ['value', 'pass', ...plan.slos.map((_, i) => `[${i + 1}]`), 'ok %', 'binding', 'ok share'];
   const rows = [...plan.points]
     .sort((a, b) => a.value - b.value)
     .map((p) => {
-      const all = p.total.attempts + p.total.counts.dropped;
-      const okRate = all ? p.total.counts.ok / all : 0;
+      const all = p.focus.attempts + p.focus.counts.dropped;
+      const okRate = all ? p.focus.counts.ok / all : 0;
       const bar = '█'.repeat(Math.round(okRate * 20)).padEnd(20, '·');
       return [fmt(p.value), p.pass ? 'yes' : 'NO', ...p.verdicts.map((v) => `${fmt(v.observed)}${v.ok ? '' : ' ✗'}`), (okRate * 100).toFixed(1), p.binding, bar];
     });

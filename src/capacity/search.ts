@@ -47,7 +47,7 @@ export interface SearchResult<R> {
   tried: Tried<R>[];
 }
 
-export async function searchLargestPassing<R>(opts: SearchOptions, evaluate: (value: number) => Promise<{ pass: boolean; result: R }>): Promise<SearchResult<R>> {
+export async function searchLargestPassing<R>(opts: SearchOptions, evaluate: (value: number, stage: Tried<R>['stage']) => Promise<{ pass: boolean; result: R }>): Promise<SearchResult<R>> {
   const { from, to } = opts;
   if (!(Number.isFinite(from) && Number.isFinite(to) && to > from)) throw new RangeError(`expected finite from < to, got ${from} … ${to}`);
   const mode = opts.mode ?? 'auto';
@@ -64,7 +64,7 @@ export async function searchLargestPassing<R>(opts: SearchOptions, evaluate: (va
     const known = cache.get(v);
     if (known !== undefined) return known;
     if (tried.length >= maxPoints) throw new RangeError(`capacity search tried ${maxPoints} points without converging`);
-    const { pass, result } = await evaluate(v);
+    const { pass, result } = await evaluate(v, stage);
     cache.set(v, pass);
     tried.push({ value: v, pass, result, stage });
     return pass;
