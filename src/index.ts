@@ -22,3 +22,15 @@ export {
 } from './metrics/thresholds.js';
 export { formatThresholdResults } from './report/console.js';
 export { runFlood, type FloodOptions, type FloodResult } from './client/autocannon-flood.js';
+export { writeHtmlReport, renderHtmlReport } from './report/html/index.js';
+export { readRun, readRunSummaries } from './report/read-run.js';
+export {
+  compareRuns,
+  compareSummaries,
+  formatCompareTable,
+  parseTolerance,
+  DEFAULT_TOLERANCES,
+  type CompareResult,
+  type CompareReport,
+} from './report/compare.js';
+export { compareToJunit, thresholdsToJunit, type ThresholdResultLike } from './report/junit.js';

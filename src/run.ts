@@ -20,6 +20,7 @@ import {
   type ThresholdResult,
 } from './metrics/thresholds.js';
 import { buildPlan } from './plan/plan.js';
+import { writeHtmlReport } from './report/html/index.js';
 import { openRunReports } from './report/writers.js';
 import { runFloodPhases } from './run-flood.js';
 import { openTarget, type OpenTarget } from './run-target.js';
@@ -37,6 +38,8 @@ export interface RunOptions {
   /** Called once when an abort-on-fail threshold fails mid-run (the run then stops). */
   onThresholdAbort?: (failed: ThresholdResult[]) => void;
   clock?: Clock;
+  /** Non-fatal problems (e.g. the HTML report could not be written). Default: stderr. */
+  warn?: (message: string) => void;
 }
 
 export interface RunResult {
@@ -131,6 +134,9 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
         : [];
       const mockState = target.mockState?.();
       if (mockState) await writeFile(join(outDir, 'mock-state.json'), JSON.stringify(mockState, null, 2) + '\n');
+      if (results.length) await writeFile(join(outDir, 'thresholds.json'), JSON.stringify(results, null, 2) + '\n');
+      await reports.close();
+      await writeHtml(outDir, opts.warn ?? ((m) => process.stderr.write(`limitprobe: ${m}\n`)));
       return {
         outDir,
         summaries,
@@ -147,6 +153,15 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     }
   } finally {
     await target.close();
+  }
+}
+
+/** report.html from the files just written; a failure here costs the chart, never the run's data. */
+async function writeHtml(outDir: string, warn: (msg: string) => void): Promise<void> {
+  try {
+    await writeHtmlReport(outDir);
+  } catch (e) {
+    warn(`could not write ${join(outDir, 'report.html')}: ${(e as Error).message}`);
   }
 }
 

@@ -2,8 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CommandModule } from 'yargs';
 // TODO(wiring): import from '../index.js' once src/index.ts re-exports these (import rules: cli → index).
-import { compareRuns, formatCompareTable } from '../report/compare.js';
-import { compareToJunit } from '../report/junit.js';
+import { compareRuns, compareToJunit, formatCompareTable } from '../index.js';
 import { EXIT } from './exit.js';
 
 interface CompareArgs {

@@ -6,6 +6,8 @@ import { mockCommand } from './mock-command.js';
 import { runCommand } from './run-command.js';
 import { validateCommand } from './validate-command.js';
 import { initCommand } from './init-command.js';
+import { reportCommand } from './report-command.js';
+import { compareCommand } from './compare-command.js';
 import { EXIT, exitCodeFor, printError } from './exit.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -17,7 +19,9 @@ async function main(argv: string[]): Promise<number> {
     .command(mockCommand((c) => (code = c)))
     .command(validateCommand((c) => (code = c)))
     .command(initCommand((c) => (code = c)))
-    .demandCommand(1, 'Name a command: run, mock, validate or init.')
+    .command(reportCommand((c) => (code = c)))
+    .command(compareCommand((c) => (code = c)))
+    .demandCommand(1, 'Name a command: run, mock, validate, init, report or compare.')
     .strict()
     .recommendCommands()
     .help()

@@ -1,8 +1,6 @@
 import type { CommandModule } from 'yargs';
 // TODO(wiring): import from '../index.js' once src/index.ts re-exports these (import rules: cli → index).
-import { formatSummaryTable } from '../report/console.js';
-import { writeHtmlReport } from '../report/html/index.js';
-import { readRunSummaries } from '../report/read-run.js';
+import { formatSummaryTable, readRunSummaries, writeHtmlReport } from '../index.js';
 import { EXIT } from './exit.js';
 
 interface ReportArgs {

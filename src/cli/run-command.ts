@@ -1,5 +1,7 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { applyOverrides, formatSummaryTable, formatThresholdResults, loadScenario, parseThresholds, runScenario, type RunEvent } from '../index.js';
+import { applyOverrides, formatSummaryTable, formatThresholdResults, loadScenario, parseThresholds, runScenario, thresholdsToJunit, type RunEvent } from '../index.js';
 import { EXIT } from './exit.js';
 import { createProgress } from './progress.js';
 
@@ -16,6 +18,7 @@ interface RunArgs {
   rate?: string;
   duration?: string;
   threshold?: string[];
+  junit?: string;
 }
 
 export function runCommand(setExit: (code: number) => void): CommandModule<object, RunArgs> {
@@ -35,6 +38,7 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
         .option('dialect', { type: 'string', describe: 'openai | azure | dashscope | anthropic | groq' })
         .option('rate', { type: 'string', describe: 'Arrival rate for every phase: N (per second), "N/s" or "N/min"' })
         .option('duration', { type: 'string', describe: 'Duration of every phase: seconds, or "30s", "2m"' })
+        .option('junit', { type: 'string', describe: 'Write threshold results as JUnit XML to this file' })
         .option('threshold', { type: 'string', array: true, describe: 'Add a threshold, e.g. "p95(response_time_ms) < 2000" (repeatable); a failure exits 99' }),
     handler: async (a) => {
       let scenario = await loadScenario(a.scenario);
@@ -89,6 +93,10 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
           process.stdout.write('\n' + formatThresholdResults(result.thresholds, { abortedBy: result.abortedBy?.map((r) => r.expr) }) + '\n');
         }
         process.stdout.write(`\nreports: ${result.outDir}/{requests,timeseries,summary}.csv\n`);
+      }
+      if (a.junit) {
+        mkdirSync(dirname(a.junit), { recursive: true });
+        writeFileSync(a.junit, thresholdsToJunit(result.thresholds));
       }
       // A failed threshold (even one that stopped the run) is 99; a signal without one is 130.
       setExit(result.thresholdsFailed || result.abortedBy ? EXIT.threshold : result.interrupted ? EXIT.interrupted : EXIT.ok);

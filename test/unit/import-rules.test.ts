@@ -38,7 +38,8 @@ const allowed: Record<string, string[]> = {
   'mock-server': [...base, 'tokens', 'plan', 'mock-server/core'],
 };
 // run.ts and index.ts may import all of src except cli, and mock-server/index.ts.
-const composition = ['run', 'run-target', 'run-target-sim', 'index'];
+// capacity/ runs whole scenarios (simulated) many times: it sits beside run.ts.
+const composition = ['run', 'run-target', 'run-target-sim', 'run-flood', 'run-matrix', 'capacity', 'index'];
 
 function* files(dir: string): Generator<string> {
   for (const name of readdirSync(dir)) {
