@@ -6,7 +6,7 @@
  */
 import { ConfigError } from '../../src/errors.js';
 import type { LimitChange, MockCore } from './core.js';
-import type { FaultRule, OverloadOptions } from './faults.js';
+import { FAULT_KINDS, type FaultRule, type OverloadOptions } from './faults.js';
 import { refereeCsv } from './referee.js';
 import { JSON_CT, type Reply } from './reply.js';
 
@@ -55,6 +55,38 @@ export function controlConfigGet(core: MockCore): Reply {
   return json(200, { dialect: s.dialect, profile: s.profile, settings: s.settings, limitChanges: core.limitChanges(), overload: core.overload ?? null, faults: core.faults ?? null, tenants: core.tenants().map((t) => ({ name: t.name, scope: t.scope, limits: t.limits })) });
 }
 
+const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const num = (v: unknown, min = 0) => v === undefined || (typeof v === 'number' && Number.isFinite(v) && v >= min);
+
+/** Problems with a POSTed config, as "path: what was wrong" strings. */
+export function configProblems(body: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  const limits = body.limits;
+  if (limits !== undefined) {
+    const list = Array.isArray(limits) ? limits : [limits];
+    list.forEach((l, i) => {
+      if (!isObj(l)) out.push(`limits[${i}]: expected an object`);
+    });
+  }
+  const o = body.overload;
+  if (o !== undefined && o !== null) {
+    if (!isObj(o)) out.push('overload: expected an object or null');
+    else {
+      if (o.capacity !== undefined && !(isObj(o.capacity) && num(o.capacity.concurrency, 1) && o.capacity.concurrency !== undefined && num(o.capacity.maxProbability) && num(o.capacity.slowdown)))
+        out.push('overload.capacity: expected {concurrency ≥ 1, maxProbability?, slowdown?}');
+      if (o.timeline !== undefined && !(Array.isArray(o.timeline) && o.timeline.every((w) => isObj(w) && typeof w.fromMs === 'number' && typeof w.toMs === 'number' && num(w.probability) && num(w.status, 100))))
+        out.push('overload.timeline: expected [{fromMs, toMs, probability?, status?}]');
+      if (!num(o.status, 100)) out.push('overload.status: expected an HTTP status');
+    }
+  }
+  const f = body.faults;
+  if (f !== undefined && f !== null) {
+    if (!Array.isArray(f) || !f.every((r) => isObj(r) && (FAULT_KINDS as readonly unknown[]).includes(r.kind) && num(r.probability) && num(r.ms) && num(r.afterTokens) && num(r.fromMs, -Infinity) && num(r.toMs, -Infinity)))
+      out.push(`faults: expected [{kind: ${FAULT_KINDS.join('|')}, probability?, fromMs?, toMs?, ms?, afterTokens?}] or null`);
+  }
+  return out;
+}
+
 export function controlConfigPost(core: MockCore, text: string): Reply {
   let body: ControlConfig;
   try {
@@ -63,6 +95,8 @@ export function controlConfigPost(core: MockCore, text: string): Reply {
     return problem(400, 'limitprobe control API: the body is not JSON');
   }
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return problem(400, 'limitprobe control API: expected an object {limits?, overload?, faults?}');
+  const problems = configProblems(body as Record<string, unknown>);
+  if (problems.length) return problem(400, 'limitprobe control API: invalid config', problems);
   try {
     const changes = body.limits === undefined ? [] : Array.isArray(body.limits) ? body.limits : [body.limits];
     for (const c of changes) core.setLimits(c);
