@@ -6,10 +6,15 @@
  * mock's own cost per request. Servers run in child processes (the load generator must not share the
  * server's core); every figure comes from the same run, so the ratios to raw are paired.
  *
- *   npx tsx bench/mock-throughput.ts [--duration 5] [--connections 64] [--max-tokens 16]
+ *   npx tsx bench/mock-throughput.ts [--duration 5] [--connections 64] [--max-tokens 16] [--profile]
+ *
+ * --profile: the direct-dispatch mock runs under `node --cpu-prof`; after the run the top
+ * functions by self time (JSON load only) are printed, grouped by file.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -57,6 +62,40 @@ async function serve(kind: string): Promise<void> {
     latency: { ttftMs: 0, tokensPerSecond: 0, jitter: 0 },
   });
   process.stdout.write(`LISTENING ${s.url}\n`);
+  // Exit cleanly on SIGTERM so --cpu-prof writes its profile.
+  process.on('SIGTERM', () => {
+    void s.close().then(() => process.exit(0));
+  });
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+
+/** Top self-time functions and files of a .cpuprofile. */
+function summarizeProfile(file: string, top = 18): void {
+  const prof = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const self = new Map<number, number>();
+  for (let i = 0; i < prof.samples.length; i++) self.set(prof.samples[i]!, (self.get(prof.samples[i]!) ?? 0) + (prof.timeDeltas[i] ?? 0));
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  const fn = new Map<string, number>();
+  const files = new Map<string, number>();
+  for (const [id, us] of self) {
+    const n = byId.get(id)!;
+    const url = n.callFrame.url.replace(/^.*\/(node_modules\/[^/]+(\/[^/]+)?)\/.*$/, '$1').replace(/^.*\/work\/main\//, '').replace(/^file:\/\//, '');
+    const key = `${n.callFrame.functionName || '(anonymous)'}  ${url || '(native)'}${url ? ':' + (n.callFrame.lineNumber + 1) : ''}`;
+    fn.set(key, (fn.get(key) ?? 0) + us);
+    const group = url.startsWith('node:') ? url : url.startsWith('node_modules') ? url : url.includes('mock-server') || url.includes('src/') ? url : n.callFrame.functionName.startsWith('(') ? n.callFrame.functionName : url || '(native)';
+    files.set(group, (files.get(group) ?? 0) + us);
+  }
+  const pct = (us: number) => ((100 * us) / total).toFixed(1) + ' %';
+  console.log(`\nCPU profile of the direct mock (${(total / 1e6).toFixed(2)} s sampled): top functions by self time`);
+  console.table([...fn].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => ({ function: k, self: pct(v) })));
+  console.log('by file / area');
+  console.table([...files].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => ({ area: k, self: pct(v) })));
 }
 
 // ---- parent: orchestrate --------------------------------------------------------------------
@@ -65,9 +104,9 @@ interface Started {
   url: string;
 }
 
-function startServer(kind: string, env: Record<string, string> = {}): Promise<Started> {
+function startServer(kind: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Started> {
   const self = fileURLToPath(import.meta.url);
-  const child = spawn(process.execPath, [...process.execArgv, self, '--serve', kind], {
+  const child = spawn(process.execPath, [...nodeArgs, ...process.execArgv, self, '--serve', kind], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -155,10 +194,15 @@ async function main(): Promise<void> {
   results.push(await load('(a) raw node:http, same JSON body', raw, jsonBody, duration, connections));
   await stop(raw);
 
-  const mock = await startServer('mock');
+  const profileDir = args.includes('--profile') ? mkdtempSync(join(tmpdir(), 'mock-prof-')) : undefined;
+  const mock = await startServer('mock', {}, profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []);
   results.push(await load('(b) mock JSON, limits on', mock, jsonBody, duration, connections));
-  results.push(await load(`(c) mock SSE, ${maxTokens} tokens + usage`, mock, streamBody, duration, connections));
-  await stop(mock);
+  if (profileDir) {
+    await stop(mock);
+  }
+  const mock2 = profileDir ? await startServer('mock') : mock;
+  results.push(await load(`(c) mock SSE, ${maxTokens} tokens + usage`, mock2, streamBody, duration, connections));
+  await stop(mock2);
 
   const viaMsw = await startServer('mock-msw');
   results.push(await load("(b') mock JSON, dispatch: 'msw'", viaMsw, jsonBody, duration, connections));
@@ -179,6 +223,11 @@ async function main(): Promise<void> {
     errors: r.errors,
   }));
   console.table(rows);
+  if (profileDir) {
+    const f = readdirSync(profileDir).find((x) => x.endsWith('.cpuprofile'));
+    if (f) summarizeProfile(join(profileDir, f));
+    else console.log(`no profile written in ${profileDir}`);
+  }
 }
 
 const serveIdx = args.indexOf('--serve');
