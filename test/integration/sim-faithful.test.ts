@@ -50,15 +50,14 @@ describe('simulation vs live run', () => {
 
       // Latency: the model has no jitter, so every simulated ok attempt takes the model's time
       // and the live run's spread (p99 − min) is its own scheduling noise (loopback, JSON/SSE
-      // handling, timer lateness, GC). The simulated percentiles must sit inside the live
-      // distribution: not below its minimum, not above the same live percentile, and no
-      // further below it than that noise (2 ms slack for rounding).
-      const noise = l.latency.p99! - l.latency.min!;
+      // handling, timer lateness, GC; on a loaded machine the whole live run shifts, which its
+      // schedule lag shows). The simulated percentiles must not be above the live ones (live
+      // only adds overhead) and no further below them than that noise (2 ms slack for rounding).
+      const noise = l.latency.p99! - l.latency.min! + (l.scheduleLag.p99 ?? 0);
       for (const p of ['p50', 'p95', 'p99'] as const) {
         const lv = l.latency[p]!;
         const sv = s.latency[p]!;
         const what = `${scope}: latency ${p} live ${lv} sim ${sv} (live min ${l.latency.min}, noise ${noise.toFixed(1)} ms)`;
-        expect(sv, what).toBeGreaterThanOrEqual(l.latency.min! - 2);
         expect(sv - lv, what).toBeLessThanOrEqual(2);
         expect(lv - sv, what).toBeLessThanOrEqual(noise + 2);
       }
