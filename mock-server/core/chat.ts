@@ -86,7 +86,7 @@ interface Decided {
   fatal: boolean;
 }
 
-function rejection(core: MockCore, a: Extract<ChatAdmission, { ok: false }>, model: string): Decided {
+function rejection(core: MockCore, a: Extract<ChatAdmission, { ok: false }>, model: string, tenant: Tenant): Decided {
   const d = a.decision;
   const D = core.dialect;
   const E = D.errors;
@@ -96,7 +96,7 @@ function rejection(core: MockCore, a: Extract<ChatAdmission, { ok: false }>, mod
   const withLimits = (limits: LimitsView) => {
     if (D.headers.on429 && !core.settings.dropRateLimitHeadersOn429) {
       const m = core.resolveModel(model);
-      rateLimitHeadersFor(D, { limits, rules: m ? core.ruleViews(m) : {}, epochNow: core.epochMsAt(core.clock.now()) }, h);
+      rateLimitHeadersFor(D, { limits, rules: m && D.headers.style === 'anthropic' ? core.ruleViews(m, tenant) : {}, epochNow: core.epochMsAt(core.clock.now()) }, h);
     }
   };
   switch (d.kind) {
@@ -231,12 +231,12 @@ async function decide(core: MockCore, family: Family, text: string, signal: Abor
   const input: AdmissionInput = { promptTokens: countPromptTokens(req.messages, model.id), maxTokensParam: req.maxTokensParam, n: req.n };
   if (req.maxTokens !== undefined) input.maxTokens = req.maxTokens;
   const a = core.admit(model, input, tenant, index, slowdown);
-  if (!a.ok) return rejection(core, a, model.id);
+  if (!a.ok) return rejection(core, a, model.id, tenant);
 
   const t = a.ticket;
   if (fault) t.fault = fault;
   const h = baseHeaders(core, a.index);
-  rateLimitHeadersFor(D, { limits: t.limits, rules: core.ruleViews(model, tenant), epochNow: core.epochMsAt(core.clock.now()) }, h);
+  rateLimitHeadersFor(D, { limits: t.limits, rules: D.headers.style === 'anthropic' ? core.ruleViews(model, tenant) : {}, epochNow: core.epochMsAt(core.clock.now()) }, h);
   if (family === 'openai') h[PROCESSING_MS_HEADER] = String(Math.round(completionMs(t.timing, t.completionTokens)));
   h['server-timing'] = `mock;dur=${(performance.now() - t0).toFixed(3)}`;
   let reply: Reply;

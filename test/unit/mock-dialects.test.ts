@@ -275,3 +275,13 @@ describe('anthropic (§7.14, §7.17, §7.23, §7.25)', () => {
     expect(((await r.json()) as { error: { message: string } }).error.message).toContain('output tokens per minute');
   });
 });
+
+describe('mock overhead (§7.30)', () => {
+  it('every admitted answer carries server-timing: mock;dur=<ms of the mock’s own CPU>', async () => {
+    for (const dialect of ['openai', 'anthropic'] as const) {
+      const { mock } = setup({ dialect });
+      const r = dialect === 'openai' ? await mock.post('/v1/chat/completions', { messages: MSG, max_tokens: 2 }) : await mock.post('/v1/messages', { model: 'claude-sonnet-4-5', max_tokens: 2, messages: MSG });
+      expect(r.headers.get('server-timing')).toMatch(/^mock;dur=\d+\.\d{3}$/);
+    }
+  });
+});
