@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { DEFAULTS, DIALECTS, defaultOutputDir, defaultPhaseName, type Dialect } from './defaults.js';
 import { discriminated, expecting, forbidden, isPlainObject, nonNegative, positiveInt, strict } from './schema-kit.js';
 import { DURATION_PATTERN, RATE_PATTERN, durationToMs, rateToPerSecond } from './units.js';
+import { matrixEntrySchema, retrySchema, type MatrixEntryConfig, type RetryConfig } from './retry-schema.js';
 
 // ---------------------------------------------------------------- normalized types
 
@@ -99,6 +100,8 @@ export interface Group {
   request?: Partial<RequestSpec>;
   /** http targets: env var holding this group's API key (else the target's). */
   apiKeyEnv?: string;
+  /** This group's (client's) own retry policy, over client.retry. */
+  retry?: RetryConfig;
 }
 
 export interface MockTarget {
@@ -109,6 +112,8 @@ export interface MockTarget {
   model?: string;
   limits?: { rpm?: number; tpm?: number; contextWindow?: number };
   latency?: { ttftMs?: number; tokensPerSecond?: number; jitter?: number };
+  /** A 429 still costs one request of RPM (OpenAI: failed requests count toward the limit). Default false. */
+  rejectedConsumeRequests?: boolean;
 }
 
 export interface HttpTarget {
@@ -131,7 +136,7 @@ export interface Scenario {
   seed: number;
   target: Target;
   request: RequestSpec;
-  client: { timeoutMs: number };
+  client: ClientSettings;
   /** Arrivals over this many requests in flight are counted `dropped`. */
   maxInFlight: number;
   phases: Phase[];
@@ -144,8 +149,23 @@ export interface Scenario {
   flood: { connections: number; pipelining: number };
   /** `live` sends for real (default); `sim` runs against the mock's core in virtual time. */
   mode: 'live' | 'sim';
+  /** Client policies to compare: the same seeded workload once per entry (limitprobe run → policies.csv). */
+  matrix?: MatrixEntryConfig[];
   output: { dir: string };
 }
+
+/** How requests are sent and retried. */
+export interface ClientSettings {
+  timeoutMs: number;
+  /** http (default): limitprobe's own undici client; openai-sdk: the official openai npm package, its own retries. */
+  kind?: 'http' | 'openai-sdk';
+  /** A user's client module (path relative to the scenario file): it sends each request its own way. */
+  module?: string;
+  /** Client retry policy (every group without its own). Absent: no retries. */
+  retry?: RetryConfig;
+}
+
+export type { RetryConfig, MatrixEntryConfig };
 
 /** A threshold: an expression (see the README), optionally aborting the run when it fails. */
 export type ThresholdEntry = string | { expr: string; abortOnFail?: boolean; delayAbortEvalMs?: number };
@@ -352,6 +372,10 @@ const mockTarget = strict({
     tokensPerSecond: z.number(expecting('a positive number')).positive(expecting('a positive number')).optional(),
     jitter: nonNegative('a number in [0, 1]', 1).optional(),
   }).optional(),
+  rejectedConsumeRequests: z
+    .boolean(expecting('true or false'))
+    .optional()
+    .meta({ description: 'A 429 still costs one request of RPM (OpenAI: failed requests count toward your limit), so retry storms eat capacity. Default false.' }),
   apiKey: forbidden(NO_API_KEY, NO_API_KEY_DOC),
 });
 
@@ -606,6 +630,7 @@ const groupSchema = strict({
   apiKeyEnv: envNameSchema
     .optional()
     .meta({ description: "http targets: the environment variable holding this group's own API key (default: target.apiKeyEnv)." }),
+  retry: retrySchema.optional().meta({ description: "This client's own retry policy (over client.retry)." }),
 }).meta({
   description:
     'A client group (tenant). Groups share the phases (the timeline). In an open phase, each active group runs its own `arrival` if it has one; the others split the phase\'s arrival by weight (as shares of requests). In a closed phase the workers are split by weight. Requests are tagged with the group, reported per group and in total. Noisy neighbour: phases: [{ duration: 60s }] and groups polite-1..3 with arrival { type: poisson, rate: 2 } and greedy with arrival { type: constant, rate: 40 }.',
@@ -631,7 +656,17 @@ const scenarioShape = {
     system: requestFields.system.optional(),
     conversation: requestFields.conversation.optional(),
   }),
-  client: strict({ timeoutMs: positiveInt('a positive integer (ms)').default(DEFAULTS.timeoutMs) }).prefault({}),
+  client: strict({
+    timeoutMs: positiveInt('a positive integer (ms)').default(DEFAULTS.timeoutMs),
+    kind: z
+      .enum(['http', 'openai-sdk'], expecting('"http" or "openai-sdk"'))
+      .optional()
+      .meta({ description: "http (default): limitprobe's undici client. openai-sdk: the official openai npm package with its own retry logic (each attempt observed through its fetch hook)." }),
+    module: nonEmpty('a path to a JS/TS module (relative to the scenario file)')
+      .optional()
+      .meta({ description: 'Your own client: a module whose default export sends one request (see docs/retry.md). .js/.mjs with node; .ts under tsx or vitest.' }),
+    retry: retrySchema.optional(),
+  }).prefault({}),
   maxInFlight: positiveInt()
     .default(DEFAULTS.maxInFlight)
     .meta({ description: 'Open-loop arrivals while this many requests are in flight are counted `dropped`, not sent.' }),
@@ -676,6 +711,12 @@ const scenarioShape = {
     .enum(['live', 'sim'], expecting('"live" or "sim"'))
     .default('live')
     .meta({ description: "live: send for real. sim: run against the mock's core in virtual time (mock targets only): an hour in about a second, deterministic." }),
+  matrix: z
+    .array(matrixEntrySchema, expecting('a list of policies (preset names or { name, retry })'))
+    .min(1, expecting('at least one policy'))
+    .superRefine((ms, ctx) => checkUniqueNames(ms, ctx, (i) => (typeof ms[i] === 'string' ? (ms[i] as unknown as string) : undefined), 'policy', 'matrix'), { when: (payload) => Array.isArray(payload.value) })
+    .optional()
+    .meta({ description: 'Client policies to compare: `limitprobe run` runs the same seeded workload once per entry and writes policies.csv and a ranked table. Entries: a preset name, or { name, retry }.' }),
   output: strict({ dir: nonEmpty('a directory path').optional() }).optional(),
 };
 
@@ -766,6 +807,7 @@ function normalizeGroup(g: NonNullable<Parsed['groups']>[number]): Group {
   if (g.activeIn !== undefined) out.activeIn = g.activeIn;
   if (g.request !== undefined) out.request = dropUndefined(g.request);
   if (g.apiKeyEnv !== undefined) out.apiKeyEnv = g.apiKeyEnv;
+  if (g.retry !== undefined) out.retry = g.retry;
   return out;
 }
 
@@ -784,7 +826,7 @@ function normalize(s: Parsed): Scenario {
     seed: s.seed,
     target: normalizeTarget(s.target),
     request: dropUndefined(s.request) as RequestSpec,
-    client: s.client,
+    client: dropUndefined(s.client) as ClientSettings,
     maxInFlight: s.maxInFlight,
     phases: s.phases.map(normalizePhase),
     thresholds: s.thresholds.map((t) => (typeof t === 'string' ? t : (dropUndefined(t) as ThresholdEntry))),
@@ -794,6 +836,7 @@ function normalize(s: Parsed): Scenario {
     output: { dir: s.output?.dir ?? defaultOutputDir(s.name) },
   };
   if (s.groups !== undefined) out.groups = s.groups.map(normalizeGroup);
+  if (s.matrix !== undefined) out.matrix = s.matrix;
   if (s.description !== undefined) out.description = s.description;
   return out;
 }

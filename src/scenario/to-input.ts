@@ -72,6 +72,7 @@ function groupInput(g: Group): NonNullable<ScenarioInput['groups']>[number] {
   if (g.activeIn) out.activeIn = [...g.activeIn];
   if (g.request) out.request = requestInput(g.request);
   if (g.apiKeyEnv !== undefined) out.apiKeyEnv = g.apiKeyEnv;
+  if (g.retry !== undefined) out.retry = structuredClone(g.retry);
   return out;
 }
 
@@ -81,7 +82,7 @@ export function toInput(s: Scenario): ScenarioInput {
     seed: s.seed,
     target: structuredClone(s.target),
     request: requestInput(s.request) as ScenarioInput['request'],
-    client: { ...s.client },
+    client: structuredClone(s.client),
     maxInFlight: s.maxInFlight,
     phases: s.phases.map(phaseInput),
     thresholds: s.thresholds.map((t) => (typeof t === 'string' ? t : { ...t })),
@@ -90,6 +91,7 @@ export function toInput(s: Scenario): ScenarioInput {
     mode: s.mode,
   };
   if (s.groups) input.groups = s.groups.map(groupInput);
+  if (s.matrix) input.matrix = structuredClone(s.matrix);
   if (s.description !== undefined) input.description = s.description;
   // Left out when it is the default, so a later rename moves the default folder with it.
   if (s.output.dir !== defaultOutputDir(s.name)) input.output = { dir: s.output.dir };
