@@ -42,6 +42,8 @@ export interface ModelLimits {
   headline?: { requests: number; tokens: number };
   /** 'reserve' (default): token limits cost prompt + n × max_tokens at admission; 'generated': prompt at admission, output as generated (Anthropic). */
   charge?: 'reserve' | 'generated';
+  /** 'sum' (default): prompt estimate + n × max_tokens; 'max': max(prompt estimate, n × max_tokens), OpenAI's literal doc sentence. */
+  reserve?: 'sum' | 'max';
   burst?: { spec: BurstSpec; key: string };
 }
 
@@ -51,6 +53,8 @@ export interface AdmissionInput {
   maxTokens?: number;
   maxTokensParam?: 'max_tokens' | 'max_completion_tokens';
   n?: number;
+  /** What the limits charge for the prompt (e.g. chars/4, OpenAI's character-based estimate). Default: promptTokens. */
+  estimateTokens?: number;
 }
 
 export type AdmissionDecision =
@@ -111,7 +115,7 @@ function costs(m: ModelLimits, rule: LimitRule, prompt: number, reserve: number)
       c = 1;
       break;
     case 'tokens':
-      c = m.charge === 'generated' ? prompt : prompt + reserve;
+      c = m.charge === 'generated' ? prompt : m.reserve === 'max' ? Math.max(prompt, reserve) : prompt + reserve;
       break;
     case 'input_tokens':
       c = prompt;
@@ -149,6 +153,7 @@ function dimensionOf(rule: LimitRule): Dimension {
 
 export function admit(store: BucketStore, m: ModelLimits, now: number, input: AdmissionInput, settings: AdmissionSettings = DEFAULT_ADMISSION): AdmissionDecision {
   const prompt = input.promptTokens;
+  const est = input.estimateTokens ?? prompt;
   const n = input.n ?? 1;
   const validateFirst = settings.validateFirst !== false;
   let invalid: AdmissionDecision | undefined;
@@ -166,7 +171,7 @@ export function admit(store: BucketStore, m: ModelLimits, now: number, input: Ad
 
   const decision = store.transact<AdmissionDecision>(keys, (states) => {
     const fails: { i: number; d: Extract<TakeDecision, { ok: false }> }[] = [];
-    const cs = rules.map((r) => costs(m, r, prompt, reserve));
+    const cs = rules.map((r) => costs(m, r, est, reserve));
     for (let i = 0; i < rules.length; i++) {
       const d = checkAt(rules[i]!.spec, states[i], now, cs[i]!.check);
       if (!d.ok) fails.push({ i, d });
@@ -185,7 +190,7 @@ export function admit(store: BucketStore, m: ModelLimits, now: number, input: Ad
       }
       if (!burstFail) {
         for (let i = 0; i < rules.length; i++) if (cs[i]!.debit > 0) out[i] = debitAt(rules[i]!.spec, states[i], now, cs[i]!.debit);
-        const cost = m.charge === 'generated' ? prompt : prompt + reserve;
+        const cost = m.charge === 'generated' ? est : m.reserve === 'max' ? Math.max(est, reserve) : est + reserve;
         return { states: out, result: { kind: 'admitted', cost, maxTokens, limits: views(m, rules, out, now) } };
       }
       return {

@@ -230,15 +230,29 @@ async function decide(core: MockCore, family: Family, text: string, signal: Abor
 
   const input: AdmissionInput = { promptTokens: countPromptTokens(req.messages, model.id), maxTokensParam: req.maxTokensParam, n: req.n };
   if (req.maxTokens !== undefined) input.maxTokens = req.maxTokens;
+  if (core.settings.tokenEstimate === 'chars/4') {
+    let chars = 0;
+    for (const m of req.messages) chars += m.content.length;
+    input.estimateTokens = Math.ceil(chars / 4);
+  }
   const a = core.admit(model, input, tenant, index, slowdown);
   if (!a.ok) return rejection(core, a, model.id, tenant);
 
   const t = a.ticket;
+  const cpuMs = performance.now() - t0;
   if (fault) t.fault = fault;
+  if (req.stream && core.settings.flushHeadersAt === 'ttft') {
+    try {
+      await core.scheduler.sleepUntil(t.admittedAt + t.timing.ttftMs, signal);
+    } catch {
+      core.finish(t, 0, true);
+      return { reply: { status: 499, headers: {}, body: '' }, fatal: false };
+    }
+  }
   const h = baseHeaders(core, a.index);
   rateLimitHeadersFor(D, { limits: t.limits, rules: D.headers.style === 'anthropic' ? core.ruleViews(model, tenant) : {}, epochNow: core.epochMsAt(core.clock.now()) }, h);
   if (family === 'openai') h[PROCESSING_MS_HEADER] = String(Math.round(completionMs(t.timing, t.completionTokens)));
-  h['server-timing'] = `mock;dur=${(performance.now() - t0).toFixed(3)}`;
+  h['server-timing'] = `mock;dur=${cpuMs.toFixed(3)}`;
   let reply: Reply;
   if (family === 'anthropic') reply = req.stream ? anthropicStream(core, t, h, signal) : await anthropicJson(core, t, h, signal);
   else reply = req.stream ? streamed(core, t, h, req.includeUsage, signal) : await json(core, t, h, signal);

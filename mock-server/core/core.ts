@@ -66,6 +66,12 @@ export interface MockCoreOptions {
   burst?: Partial<BurstSpec> & { factor: number };
   /** Validation (context, max_tokens) before limits. Default true. */
   validateFirst?: boolean;
+  /** What token limits charge for the prompt: the tokenizer count (default) or ceil(characters / 4), OpenAI's character-based estimate (usage still reports the tokenizer count). */
+  tokenEstimate?: 'tokenizer' | 'chars/4';
+  /** 'sum' (default): prompt + n × max_tokens; 'max': max(prompt, n × max_tokens). */
+  tokenReserve?: 'sum' | 'max';
+  /** When the 200 headers of a stream go out: at admission (default) or at the first token. */
+  flushHeadersAt?: 'admission' | 'ttft';
   /** Drop the rate-limit headers from 429s (OpenAI's Responses API was seen doing so). Default false. */
   dropRateLimitHeadersOn429?: boolean;
   /**
@@ -160,6 +166,8 @@ export interface MockSettings {
   admission: AdmissionSettings;
   dropRateLimitHeadersOn429: boolean;
   adminToken?: string;
+  tokenEstimate: 'tokenizer' | 'chars/4';
+  flushHeadersAt: 'admission' | 'ttft';
 }
 
 const REJECTION_OF: Record<Exclude<AdmissionDecision['kind'], 'admitted'>, (d: AdmissionDecision) => RejectionClass> = {
@@ -233,6 +241,9 @@ export class MockCore {
     if (opts.outputLength !== undefined && opts.outputLength !== 'max' && opts.outputLength !== 'seeded') issues.push({ path: 'outputLength', expected: "'max' or 'seeded'", found: JSON.stringify(opts.outputLength) });
     if (opts.bothExhausted !== undefined && !['requests', 'tokens', 'longer-wait'].includes(opts.bothExhausted)) issues.push({ path: 'bothExhausted', expected: "'requests', 'tokens' or 'longer-wait'", found: JSON.stringify(opts.bothExhausted) });
     if (opts.burst !== undefined && !(typeof opts.burst.factor === 'number' && opts.burst.factor > 0)) issues.push({ path: 'burst.factor', expected: 'a number > 0', found: String(opts.burst.factor) });
+    if (opts.tokenEstimate !== undefined && opts.tokenEstimate !== 'tokenizer' && opts.tokenEstimate !== 'chars/4') issues.push({ path: 'tokenEstimate', expected: "'tokenizer' or 'chars/4'", found: JSON.stringify(opts.tokenEstimate) });
+    if (opts.tokenReserve !== undefined && opts.tokenReserve !== 'sum' && opts.tokenReserve !== 'max') issues.push({ path: 'tokenReserve', expected: "'sum' or 'max'", found: JSON.stringify(opts.tokenReserve) });
+    if (opts.flushHeadersAt !== undefined && opts.flushHeadersAt !== 'admission' && opts.flushHeadersAt !== 'ttft') issues.push({ path: 'flushHeadersAt', expected: "'admission' or 'ttft'", found: JSON.stringify(opts.flushHeadersAt) });
     if (opts.budgetUsd !== undefined && !(typeof opts.budgetUsd === 'number' && opts.budgetUsd >= 0)) issues.push({ path: 'budgetUsd', expected: 'a number ≥ 0', found: String(opts.budgetUsd) });
     const lat = opts.latency;
     if (lat) {
@@ -267,7 +278,10 @@ export class MockCore {
         validateFirst: opts.validateFirst ?? true,
       },
       dropRateLimitHeadersOn429: opts.dropRateLimitHeadersOn429 ?? false,
+      tokenEstimate: opts.tokenEstimate ?? 'tokenizer',
+      flushHeadersAt: opts.flushHeadersAt ?? 'admission',
     };
+    this.tokenReserve = opts.tokenReserve ?? 'sum';
     if (opts.adminToken !== undefined) this.settings.adminToken = opts.adminToken;
     this.burst = opts.burst ? { ...DEFAULT_BURST, ...opts.burst } : undefined;
     this.enforcement = { ...this.dialect.enforcement, ...opts.enforcement };
@@ -313,6 +327,7 @@ export class MockCore {
   }
 
   private readonly enforcement: Enforcement;
+  private readonly tokenReserve: 'sum' | 'max';
   private readonly contextWindow: number | undefined;
   private readonly latencyOpt: Partial<LatencyModel> | undefined;
 
@@ -353,6 +368,7 @@ export class MockCore {
       rules,
       headline: { requests: hr, tokens: ht },
       charge: this.dialect.charge,
+      reserve: this.tokenReserve,
       profile: p,
       latency: mergeLatency(this.profile.latency, p.latency, this.latencyOpt),
       tenant: tenant.name,

@@ -194,3 +194,49 @@ describe('burst guard (§7.10)', () => {
     expect(!out[3]!.ok && out[3]!.decision).toMatchObject({ kind: 'rate_limited', rule: 'burst' });
   });
 });
+
+describe('§7.3 admission estimate modes', () => {
+  it("tokenEstimate 'chars/4' charges the character estimate; usage and refunds still use the tokenizer", async () => {
+    const { inProcess } = await import('../../mock-server/testing.js');
+    const content = 'aaaa '.repeat(100); // 500 chars → estimate 125; the tokenizer counts far fewer
+    for (const tokenEstimate of ['tokenizer', 'chars/4'] as const) {
+      const { c } = core({ tpm: 10_000, tokenEstimate, refundUnused: false });
+      const res = await inProcess(c).post('/v1/chat/completions', { messages: [{ role: 'user', content }], max_tokens: 10 });
+      const usage = ((await res.json()) as { usage: { prompt_tokens: number } }).usage;
+      const charged = c.state().tokens.charged;
+      if (tokenEstimate === 'chars/4') expect(charged).toBe(125 + 10);
+      else expect(charged).toBe(usage.prompt_tokens + 10);
+    }
+  });
+
+  it("tokenReserve 'max': max(prompt, n × max_tokens), OpenAI's literal doc sentence", () => {
+    const { c, m } = core({ tpm: 10_000, tokenReserve: 'max' });
+    const a = c.admit(m, { promptTokens: 100, maxTokens: 4000 });
+    expect(a.ok && a.ticket.cost).toBe(4000);
+    const b = c.admit(m, { promptTokens: 300, maxTokens: 10 });
+    expect(b.ok && b.ticket.cost).toBe(300);
+  });
+
+  it('a 3,000 TPM limit with a 100-token prompt and max_tokens 4,000 gives a 429', () => {
+    const { c, m } = core({ tpm: 3000 });
+    const r = c.admit(m, { promptTokens: 100, maxTokens: 4000 });
+    expect(!r.ok && r.decision).toMatchObject({ kind: 'request_too_large', limit: 3000, requested: 4100 });
+  });
+});
+
+describe('§7.24 headers flush at admission or at TTFT', () => {
+  it("flushHeadersAt 'ttft' holds a stream's headers until its first token", async () => {
+    const { inProcess } = await import('../../mock-server/testing.js');
+    for (const flushHeadersAt of ['admission', 'ttft'] as const) {
+      const { clock, c } = core({ flushHeadersAt, latency: { ttftMs: 500, tokensPerSecond: 0, jitter: 0 } });
+      let headersAt = -1;
+      const p = inProcess(c).post('/v1/chat/completions', { messages: [{ role: 'user', content: 'hi' }], max_tokens: 2, stream: true }).then((r) => ((headersAt = clock.now()), r));
+      for (let i = 0; i < 10; i++) {
+        await new Promise((r) => setImmediate(r));
+        clock.advance(100);
+      }
+      await (await p).text();
+      expect(headersAt).toBe(flushHeadersAt === 'ttft' ? 500 : 0);
+    }
+  });
+});
