@@ -34,3 +34,4 @@ export {
   type CompareReport,
 } from './report/compare.js';
 export { compareToJunit, thresholdsToJunit, type ThresholdResultLike } from './report/junit.js';
+export { formatPlan, parseSlos, planCapacity, PARAM_NAMES, PARAMS, writePlanCsv, type ParamName, type SearchMode } from './capacity/index.js';

@@ -11,6 +11,7 @@ import type { Dialect } from './metrics/classify.js';
 import type { Pricing } from './metrics/summary.js';
 import { resolveSecrets, type Scenario } from './scenario/index.js';
 import { createMockServer } from '../mock-server/index.js';
+import { openSimTarget } from './run-target-sim.js';
 
 export interface OpenTarget {
   dispatch: Dispatch;
@@ -38,6 +39,8 @@ export interface TargetOptions {
 const realDrive = <T>(work: Promise<T>) => work;
 
 export async function openTarget(scenario: Scenario, opts: TargetOptions = {}): Promise<OpenTarget> {
+  // Simulation: the mock's core in virtual time, no sockets.
+  if (scenario.mode === 'sim') return openSimTarget(scenario);
   const t = scenario.target;
   const base = opts.clock ?? new RealClock();
   if (t.kind === 'http') {

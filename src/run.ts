@@ -20,6 +20,7 @@ import {
   type ThresholdResult,
 } from './metrics/thresholds.js';
 import { buildPlan } from './plan/plan.js';
+import { leanPlan } from './capacity/lean-plan.js';
 import { writeHtmlReport } from './report/html/index.js';
 import { openRunReports } from './report/writers.js';
 import { runFloodPhases } from './run-flood.js';
@@ -62,7 +63,9 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   const thresholds = parseThresholds(scenario.thresholds);
   const target = await openTarget(scenario, { env: opts.env, clock: opts.clock });
   try {
-    const plan = buildPlan(scenario, { model: target.model });
+    const full = buildPlan(scenario, { model: target.model });
+    // In simulation nothing reads the prompt text: skip synthesising it (most of the cost).
+    const plan = target.simulated ? leanPlan(full, scenario) : full;
     const reports = openRunReports(outDir);
     try {
       await reports.writeResolvedScenario(resolvedForReport(scenario));

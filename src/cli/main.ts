@@ -8,6 +8,7 @@ import { validateCommand } from './validate-command.js';
 import { initCommand } from './init-command.js';
 import { reportCommand } from './report-command.js';
 import { compareCommand } from './compare-command.js';
+import { planCommand } from './plan-command.js';
 import { EXIT, exitCodeFor, printError } from './exit.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -21,7 +22,8 @@ async function main(argv: string[]): Promise<number> {
     .command(initCommand((c) => (code = c)))
     .command(reportCommand((c) => (code = c)))
     .command(compareCommand((c) => (code = c)))
-    .demandCommand(1, 'Name a command: run, mock, validate, init, report or compare.')
+    .command(planCommand((c) => (code = c)))
+    .demandCommand(1, 'Name a command: run, mock, validate, init, plan, report or compare.')
     .strict()
     .recommendCommands()
     .help()

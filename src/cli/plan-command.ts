@@ -1,8 +1,7 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
-import { ConfigError, loadScenario } from '../index.js';
-import { formatPlan, parseSlos, planCapacity, PARAM_NAMES, PARAMS, writePlanCsv, type ParamName, type SearchMode } from '../capacity/index.js';
+import { ConfigError, loadScenario, formatPlan, parseSlos, planCapacity, PARAM_NAMES, PARAMS, writePlanCsv, type ParamName, type SearchMode } from '../index.js';
 import { EXIT } from './exit.js';
 
 interface PlanArgs {

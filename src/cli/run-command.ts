@@ -19,6 +19,7 @@ interface RunArgs {
   duration?: string;
   threshold?: string[];
   junit?: string;
+  sim?: boolean;
 }
 
 export function runCommand(setExit: (code: number) => void): CommandModule<object, RunArgs> {
@@ -38,6 +39,7 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
         .option('dialect', { type: 'string', describe: 'openai | azure | dashscope | anthropic | groq' })
         .option('rate', { type: 'string', describe: 'Arrival rate for every phase: N (per second), "N/s" or "N/min"' })
         .option('duration', { type: 'string', describe: 'Duration of every phase: seconds, or "30s", "2m"' })
+        .option('sim', { type: 'boolean', describe: "Run in virtual time against the mock's core (mock targets): an hour in seconds, deterministic" })
         .option('junit', { type: 'string', describe: 'Write threshold results as JUnit XML to this file' })
         .option('threshold', { type: 'string', array: true, describe: 'Add a threshold, e.g. "p95(response_time_ms) < 2000" (repeatable); a failure exits 99' }),
     handler: async (a) => {
@@ -52,6 +54,7 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
         seed: a.seed,
         outDir: a.out,
       });
+      if (a.sim) scenario = { ...scenario, mode: 'sim' };
       if (a.threshold?.length) {
         parseThresholds(a.threshold, '--threshold');
         scenario = { ...scenario, thresholds: [...scenario.thresholds, ...a.threshold] };

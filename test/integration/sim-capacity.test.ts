@@ -35,7 +35,7 @@ describe('capacity plan vs closed form', () => {
     [3000, 200], // 3,200 tokens: TPM binds at 250/min
   ] as const) {
     const closedForm = Math.min(RPM, TPM / (prompt + max));
-    it(`prompt ${prompt} + max_tokens ${max}: min(RPM, TPM / ${prompt + max}) = ${closedForm}/min`, async () => {
+    it(`prompt ${prompt} + max_tokens ${max}: min(RPM, TPM / ${prompt + max}) = ${closedForm}/min`, { timeout: 120_000 }, async () => {
       const plan = await planCapacity(scenario(prompt, max), {
         vary: 'rate',
         from: 50,

@@ -39,7 +39,9 @@ const allowed: Record<string, string[]> = {
 };
 // run.ts and index.ts may import all of src except cli, and mock-server/index.ts.
 // capacity/ runs whole scenarios (simulated) many times: it sits beside run.ts.
-const composition = ['run', 'run-target', 'run-target-sim', 'run-flood', 'run-matrix', 'capacity', 'index'];
+// probe/ drives dispatches (live or simulated) stage by stage; shard/ wraps plans and merges
+// whole run directories: both orchestrate like run.ts.
+const composition = ['run', 'run-target', 'run-target-sim', 'run-flood', 'run-matrix', 'capacity', 'probe', 'shard', 'index'];
 
 function* files(dir: string): Generator<string> {
   for (const name of readdirSync(dir)) {
