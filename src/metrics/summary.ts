@@ -107,6 +107,15 @@ class MinHistogram extends Histogram {
   get min(): number | undefined {
     return this.count && Number.isFinite(this.minMs) ? this.minMs : undefined;
   }
+  /** Shard state: the encoded HDR (exact count/sum/max) and the exact min beside it. */
+  exportState(): EncodedHistogram {
+    return { hdr: this.encode(), min: this.min ?? null };
+  }
+  /** Add a shard's exported histogram (lossless with the one configuration every Histogram uses). */
+  importState(s: EncodedHistogram): void {
+    this.add(Histogram.decode(s.hdr));
+    if (s.min !== null && s.min < this.minMs) this.minMs = s.min;
+  }
   summarize(percentiles: readonly number[] = [], lite = false): SummaryHistogramStats {
     const st: SummaryHistogramStats = lite
       ? { count: this.count, max: this.max, mean: this.mean, min: this.min }
@@ -160,6 +169,23 @@ class Cell {
     }
   }
 
+  exportState(phase: string, group: string): CellState {
+    const { counts, attempts, requests, inputTokens, outputTokens, inputTokensEstimate, usageMissing } = this;
+    const histograms = Object.fromEntries(HISTOGRAM_KEYS.map((k) => [k, this[k].exportState()])) as Record<HistogramKey, EncodedHistogram>;
+    return { phase, group, counts: { ...counts }, attempts, requests, inputTokens, outputTokens, inputTokensEstimate, usageMissing, histograms };
+  }
+
+  importState(s: CellState): void {
+    for (const k of OUTCOMES) this.counts[k] += s.counts[k] ?? 0;
+    this.attempts += s.attempts;
+    this.requests += s.requests;
+    this.inputTokens += s.inputTokens;
+    this.outputTokens += s.outputTokens;
+    this.inputTokensEstimate += s.inputTokensEstimate;
+    this.usageMissing += s.usageMissing;
+    for (const k of HISTOGRAM_KEYS) if (s.histograms[k]) this[k].importState(s.histograms[k]);
+  }
+
   merge(o: Cell, hists: readonly HistogramKey[] = HISTOGRAM_KEYS): this {
     for (const k of OUTCOMES) this.counts[k] += o.counts[k];
     this.attempts += o.attempts;
@@ -174,6 +200,34 @@ class Cell {
 }
 
 const perSecond = (n: number, s: number | undefined) => (s ? n / s : undefined);
+
+/** A MinHistogram as shard state: Histogram.encode() (HDR + exact count/sum/max) and the exact min. */
+export interface EncodedHistogram {
+  hdr: string;
+  min: number | null;
+}
+
+/** One (phase, group) cell as shard state: counters and encoded histograms. */
+export interface CellState {
+  phase: string;
+  group: string;
+  counts: Record<Outcome, number>;
+  attempts: number;
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  inputTokensEstimate: number;
+  usageMissing: number;
+  histograms: Record<HistogramKey, EncodedHistogram>;
+}
+
+/** Everything a MetricsCollector holds, serialisable; states of shards add up losslessly (importState). */
+export interface CollectorState {
+  phases: { name: string; startMs: number; durationMs: number }[];
+  totalDurationMs?: number;
+  pricing?: Pricing;
+  cells: CellState[];
+}
 
 export class MetricsCollector implements Recorder {
   /** phase → group → cell. Map order = first-seen order, which is what reports show. */
@@ -198,6 +252,32 @@ export class MetricsCollector implements Recorder {
     let cell = groups.get(rec.group);
     if (!cell) groups.set(rec.group, (cell = new Cell()));
     cell.add(rec);
+  }
+
+  /** The collector's whole state (cells in first-seen order, histograms encoded). */
+  exportState(): CollectorState {
+    const state: CollectorState = {
+      phases: [...this.phases].map(([name, p]) => ({ name, ...p })),
+      cells: [...this.cells].flatMap(([phase, groups]) => [...groups].map(([g, c]) => c.exportState(phase, g))),
+    };
+    if (this.totalDurationMs !== undefined) state.totalDurationMs = this.totalDurationMs;
+    if (this.defaults.pricing) state.pricing = this.defaults.pricing;
+    return state;
+  }
+
+  /**
+   * Add another collector's state (a shard's): counters summed, histograms added (exact),
+   * min/max combined. Phases not declared yet are declared with the state's timings.
+   */
+  importState(state: CollectorState): void {
+    for (const p of state.phases) if (!this.phases.has(p.name)) this.addPhase(p.name, p.startMs, p.durationMs);
+    for (const c of state.cells) {
+      let groups = this.cells.get(c.phase);
+      if (!groups) this.cells.set(c.phase, (groups = new Map()));
+      let cell = groups.get(c.group);
+      if (!cell) groups.set(c.group, (cell = new Cell()));
+      cell.importState(c);
+    }
   }
 
   /**
