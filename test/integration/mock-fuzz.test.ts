@@ -75,7 +75,7 @@ afterAll(async () => {
 });
 
 describe('fuzzing the HTTP surface', () => {
-  for (const runs of [1000]) {
+  for (const runs of [700]) {
     it(`${runs} random requests per server: no crash, no hang, well-formed errors; valid requests still work`, async () => {
       for (const { family, server } of servers) {
         const problems: string[] = [];
@@ -110,6 +110,6 @@ describe('fuzzing the HTTP surface', () => {
           expect(((await ok.body.json()) as { usage: { output_tokens: number } }).usage.output_tokens).toBe(3);
         }
       }
-    }, 30_000);
+    }, 60_000);
   }
 });
