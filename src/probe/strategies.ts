@@ -1,0 +1,480 @@
+/**
+ * Probe strategies: generators of stages. Each yields a Stage, receives its StageSummary,
+ * and chooses the next (ramp, then refill cycles, then bisection), returning its findings.
+ *
+ * Rate limits are modelled as a token bucket per dimension (requests, tokens): capacity B
+ * (the burst), refill r per ms (the rate). Starting full at t0, with admitted costs A by the
+ * instant t* of the last refusal of the depletion, level(t*) = B + r·(t* − t0) − A ∈ [0, c*)
+ * (c* = the refused request's cost), so B ∈ [A − r·Δt, A − r·Δt + c*). Refill cycles: from a
+ * refusal at t1 (level in [0, c1)) to the last refusal at t2 (level in [0, c2)), the admitted
+ * costs S in (t1, t2] satisfy r·(t2 − t1) ∈ (S − c1, S + c2), provided the bucket never fills
+ * in between (each wait keeps r·T well under B). A sub-minute layer (RPS = RPM/60) behaves
+ * exactly as a bucket of capacity RPM/60 with the same refill, so it shows as the window
+ * B/r: ≈1 s per second, ≈10 s per 10 s, ≈60 s per minute.
+ */
+import type { AttemptResult } from '../exec/ports.js';
+import type { RateLimitHeaders } from '../metrics/record.js';
+import type { LimitFinding, Stage, StageRequest, StageSummary } from './types.js';
+
+export type ProbeGen = Generator<Stage, LimitFinding[], StageSummary>;
+
+/** What earlier strategies learned, for later ones. */
+export interface Knowledge {
+  headers?: RateLimitHeaders;
+  /** Requests bucket: refill per ms and capacity (best estimates). */
+  requests?: { rPerMs: number; burst: number };
+  tokens?: { rPerMs: number; burst: number };
+  concurrency?: number;
+  /** Largest prompt accepted with max_tokens 1. */
+  maxPrompt?: number;
+  /** Requests the probe may still send / USD left (updated by the engine before each stage). */
+  requestsLeft: number;
+  usdLeft: number;
+  /** Worst-case USD of one request. */
+  costOf: (promptTokens: number, maxTokens: number) => number;
+}
+
+type Dim = 'requests' | 'tokens';
+
+const single = (promptTokens: number, maxTokens: number): StageRequest[] => [{ offsetMs: 0, promptTokens, maxTokens }];
+const flood = (n: number, promptTokens: number, maxTokens = 1): StageRequest[] => Array.from({ length: n }, () => ({ offsetMs: 0, promptTokens, maxTokens }));
+
+export const tooLarge = (r: AttemptResult | undefined) => r?.errorCode === 'request_too_large';
+function refusedIn(dim: Dim, r: AttemptResult | undefined): boolean {
+  if (!r || tooLarge(r)) return false;
+  if (r.outcome === 'rate_limited_other') return true;
+  return dim === 'requests' ? r.outcome === 'rate_limited_requests' : r.outcome === 'rate_limited_tokens';
+}
+
+interface Ev {
+  t: number;
+  cost: number;
+  admitted: boolean;
+  refused: boolean;
+}
+
+/** Admission events of one dimension, and the bucket arithmetic over them. */
+class Tracker {
+  ev: Ev[] = [];
+  t0: number | undefined;
+  depletionEnd: number | undefined;
+  constructor(private readonly dim: Dim) {}
+  add(s: StageSummary, costOf: (spec: StageRequest) => number): { admitted: number; refused: number; tooLarge: number; otherRefused: number } {
+    let admitted = 0;
+    let refused = 0;
+    let big = 0;
+    let otherRefused = 0;
+    for (const a of s.attempts) {
+      const r = a.result;
+      if (!r || r.startMs === undefined) continue;
+      const c = costOf(a.spec);
+      if (r.outcome === 'ok' || (r.status === undefined && r.firstByteMs !== undefined)) {
+        this.ev.push({ t: r.startMs, cost: c, admitted: true, refused: false });
+        admitted += c;
+        if (this.t0 === undefined) this.t0 = r.startMs;
+      } else if (refusedIn(this.dim, r)) {
+        this.ev.push({ t: r.startMs, cost: c, admitted: false, refused: true });
+        refused++;
+      } else if (tooLarge(r)) big++;
+      else if (r.outcome.startsWith('rate_limited')) otherRefused++;
+    }
+    // Same instant: admissions first (the server admits in arrival order; a flood's refusals follow its admissions).
+    this.ev.sort((a, b) => a.t - b.t || Number(a.refused) - Number(b.refused));
+    return { admitted, refused, tooLarge: big, otherRefused };
+  }
+  lastRefusal(): Ev | undefined {
+    for (let i = this.ev.length - 1; i >= 0; i--) if (this.ev[i]!.refused) return this.ev[i];
+    return undefined;
+  }
+  markDepleted(): void {
+    this.depletionEnd = this.ev.indexOf(this.lastRefusal()!);
+  }
+  /** Refill bounds (per ms) from the depletion's last refusal to the last refusal. */
+  refill(): { lo: number; hi: number; mid: number; span: number; admitted: number } | undefined {
+    if (this.depletionEnd === undefined) return undefined;
+    const e1 = this.ev[this.depletionEnd]!;
+    const e2 = this.lastRefusal()!;
+    const dt = e2.t - e1.t;
+    if (dt <= 0) return undefined;
+    let S = 0;
+    for (const e of this.ev) if (e.admitted && e.t > e1.t && e.t <= e2.t) S += e.cost;
+    return { lo: Math.max(0, (S - e1.cost) / dt), hi: (S + e2.cost) / dt, mid: S / dt, span: dt, admitted: S };
+  }
+  /** Burst bounds given refill bounds (per ms). */
+  burst(rLo: number, rHi: number): { lo: number; hi: number; mid: number } | undefined {
+    if (this.depletionEnd === undefined || this.t0 === undefined) return undefined;
+    const e = this.ev[this.depletionEnd]!;
+    let A = 0;
+    for (let i = 0; i < this.depletionEnd; i++) if (this.ev[i]!.admitted) A += this.ev[i]!.cost;
+    const dt = e.t - this.t0;
+    const lo = A - rHi * dt;
+    const hi = A - rLo * dt + e.cost;
+    return { lo, hi, mid: A - ((rLo + rHi) / 2) * dt + e.cost / 2 };
+  }
+  admittedTotal(): number {
+    let A = 0;
+    for (const e of this.ev) if (e.admitted) A += e.cost;
+    return A;
+  }
+}
+
+const MINUTE = 60_000;
+const within = (a: number, b: number, tol = 0.05) => Math.abs(a - b) <= tol * Math.max(Math.abs(a), Math.abs(b));
+
+function windowName(sec: number): string {
+  if (within(sec, 1, 0.15)) return 'per second';
+  if (within(sec, 10, 0.15)) return 'per 10 s';
+  if (within(sec, 60, 0.15)) return 'per minute (no sub-minute layer)';
+  return `bucket window ${sec.toFixed(2)} s (burst ≠ refill)`;
+}
+
+export interface RateProbeOptions {
+  dim: Dim;
+  /** Findings wanted: rate, burst, window, concurrency (requests only). */
+  want: { rate: boolean; burst: boolean; window: boolean; concurrency: boolean };
+  /** Refill cycles stop once this many units (requests, or prompt sizes) were admitted: precision ≈ 1/N. */
+  targetUnits?: number;
+}
+
+/**
+ * Rate probe for one dimension: peek (headers), ramp floods from a full bucket until the
+ * first refusal (burst onset), a concurrency check, refill cycles (how the 429s clear), then
+ * findings. Requests: 1-token prompts, max_tokens 1. Tokens: prompts of u tokens, max_tokens 1,
+ * flood sizes kept well under the request burst.
+ */
+export function* rateProbe(k: Knowledge, o: RateProbeOptions): ProbeGen {
+  const dim = o.dim;
+  const strategy = dim === 'requests' ? 'rate-requests' : 'rate-tokens';
+  const T = new Tracker(dim);
+  const cost = (spec: StageRequest) => (dim === 'requests' ? 1 : spec.promptTokens + spec.maxTokens);
+  const targetUnits = o.targetUnits ?? 40;
+  const findings: LimitFinding[] = [];
+  const names = dim === 'requests' ? { rate: 'rpm', burst: 'burst', unit: 'requests' } : { rate: 'tpm', burst: 'token_burst', unit: 'tokens' };
+  const undetermined = (why: string, lowBurst?: number): LimitFinding[] => {
+    const hdr = dim === 'requests' ? k.headers?.limitRequests : k.headers?.limitTokens;
+    const out: LimitFinding[] = [];
+    if (o.want.rate)
+      out.push(
+        hdr !== undefined
+          ? { name: names.rate as 'rpm', value: hdr, low: hdr, high: hdr, method: 'headers', unit: `${names.unit}/min`, header: hdr, note: `not verified: ${why}` }
+          : { name: names.rate as 'rpm', method: 'undetermined', unit: `${names.unit}/min`, note: why },
+      );
+    if (o.want.burst) out.push({ name: names.burst as 'burst', method: 'undetermined', unit: names.unit, ...(lowBurst !== undefined ? { low: Math.floor(lowBurst) } : {}), note: why });
+    return out;
+  };
+
+  // Unit size per request and flood limits.
+  const reqBurst = k.requests?.burst;
+  const conc = k.concurrency;
+  let maxFlood = dim === 'requests' ? 512 : Math.max(1, Math.min(16, Math.floor((reqBurst ?? 16) / 4)));
+  if (conc !== undefined) maxFlood = Math.min(maxFlood, conc);
+  const maxPrompt = Math.max(1, (k.maxPrompt ?? 32_768) - 1);
+  let u = dim === 'requests' ? 1 : Math.min(256, maxPrompt);
+
+  // Ramp: floods from a full bucket until the first refusal in this dimension.
+  let f = dim === 'requests' ? 4 : Math.min(4, maxFlood);
+  let s: StageSummary;
+  let step = 0;
+  let lastFlood = f;
+  for (;;) {
+    const reserve = dim === 'requests' ? 3 * targetUnits : 2 * targetUnits;
+    f = Math.min(f, k.requestsLeft - reserve, Math.floor((k.usdLeft * 0.6) / k.costOf(u, 1)));
+    if (f < 1) {
+      return undetermined(`the ${names.unit} bucket did not run dry within the budget/request cap (admitted ${T.admittedTotal()} ${names.unit} without a 429)`, T.admittedTotal());
+    }
+    lastFlood = f;
+    s = yield { strategy, name: `ramp-${step++}`, requests: flood(f, u) };
+    const c = T.add(s, cost);
+    if (c.refused > 0) break;
+    if (c.tooLarge > 0) {
+      // A request larger than the whole bucket: the capacity is below u.
+      if (u <= 1) return undetermined('even the smallest request is "too large"');
+      u = Math.max(1, Math.floor(u / 4));
+      continue;
+    }
+    if (c.otherRefused > 0) return undetermined(`the other dimension's limit was hit first (${s.rateLimitedRequests} requests / ${s.rateLimitedTokens} tokens 429s)`, T.admittedTotal());
+    if (s.capped) return undetermined(`stopped by the ${s.capped} cap`, T.admittedTotal());
+    if (s.other > 0 && s.ok === 0) return undetermined(`requests fail with ${s.attempts.find((a) => a.result && a.result.outcome !== 'ok')?.result?.outcome}`);
+    if (dim === 'tokens' && u < maxPrompt) u = Math.min(maxPrompt, u * 2);
+    else f = Math.min(maxFlood, f * 2);
+    if (dim === 'tokens' && u >= maxPrompt && f >= maxFlood && step > 40) return undetermined('ramp did not reach a 429', T.admittedTotal());
+  }
+  // Tokens: refine the level left with halving single requests (bisection of the remainder).
+  if (dim === 'tokens') {
+    const floor = Math.max(8, Math.floor(T.admittedTotal() / 400));
+    for (let c = Math.floor(u / 2); c >= floor; c = Math.floor(c / 2)) {
+      if (k.requestsLeft < targetUnits + 2) break;
+      const r = yield { strategy, name: `refine-${c}`, requests: single(c, 1) };
+      T.add(r, cost);
+    }
+  }
+  T.markDepleted();
+  const depleted = T.burst(0, 0)!; // A + c*, before refill correction
+
+  // Concurrency check (requests): refusals that do not clear with time are the in-flight cap.
+  let concurrency: number | undefined;
+  const admittedInLast = s.ok;
+  if (dim === 'requests' && admittedInLast >= 2) {
+    const hdrRemaining = s.attempts.find((a) => refusedIn(dim, a.result))?.result?.rateLimit?.remainingRequests;
+    const s1 = yield { strategy, name: 'recheck-1', requests: flood(lastFlood, u) };
+    T.add(s1, cost);
+    const gap1 = s1.startMs - s.startMs;
+    const s2 = yield { strategy, name: 'recheck-2', waitMs: Math.max(1000, 2 * gap1), requests: flood(lastFlood, u) };
+    T.add(s2, cost);
+    const looksCapped = s1.ok >= admittedInLast - 1 && s2.ok >= admittedInLast - 1 && s1.ok < lastFlood && s2.ok < lastFlood;
+    if ((hdrRemaining !== undefined && hdrRemaining >= 1) || (hdrRemaining === undefined && looksCapped)) {
+      concurrency = admittedInLast;
+      k.concurrency = concurrency;
+      if (o.want.concurrency) findings.push({ name: 'concurrency', value: concurrency, low: concurrency, high: concurrency, method: 'onset', unit: 'requests in flight', note: hdrRemaining !== undefined ? 'refused with requests left in the bucket (headers)' : 'refusals did not clear with time, only as requests ended' });
+      // The bucket was not the limit: measure it again with floods no larger than the cap.
+      const rest: LimitFinding[] = yield* rateProbe(k, o);
+      return [...findings, ...rest];
+    }
+  }
+  if (dim === 'requests' && o.want.concurrency) {
+    findings.push({ name: 'concurrency', method: 'undetermined', low: lastFlood, unit: 'requests in flight', note: `none observed: ${lastFlood} simultaneous requests were not refused by an in-flight cap` });
+  }
+
+  // Refill cycles: wait T, flood, until enough units were admitted (precision ≈ 1/targetUnits).
+  let rEst = (() => {
+    const rf = T.refill();
+    if (rf && rf.admitted > 0) return rf.mid;
+    const hdr = dim === 'requests' ? k.headers?.limitRequests : k.headers?.limitTokens;
+    if (hdr) return hdr / MINUTE;
+    return depleted.hi / MINUTE;
+  })();
+  let cycle = 0;
+  let floodN = 3;
+  for (;;) {
+    const rf = T.refill();
+    if (rf && rf.admitted >= targetUnits * u && rf.hi - rf.lo <= 0.1 * rf.mid) break;
+    // Keep each wait's refill well under the burst, so the bucket never fills.
+    const burstLo = Math.max(u, depleted.hi * 0.5);
+    const unitsPerCycle = Math.max(1, Math.min(targetUnits / 4, (0.6 * burstLo) / u));
+    if (cycle === 0 && dim === 'tokens' && k.requests) {
+      // Smaller prompts for the refill cycles: cheaper, and still well under the request rate.
+      u = Math.min(u, Math.max(16, Math.ceil((2 * rEst) / k.requests.rPerMs), Math.ceil(depleted.hi / (4 * targetUnits))));
+    }
+    const wait = Math.min(120_000, Math.max(50, (unitsPerCycle * u) / rEst));
+    floodN = Math.max(floodN, Math.ceil(1.5 * unitsPerCycle) + 2);
+    if (dim === 'tokens') floodN = Math.min(floodN, maxFlood);
+    if (conc !== undefined) floodN = Math.min(floodN, conc);
+    if (floodN > k.requestsLeft || floodN * k.costOf(u, 1) > k.usdLeft) break;
+    const c = yield { strategy, name: `refill-${cycle++}`, waitMs: wait, requests: flood(floodN, u) };
+    const got = T.add(c, cost);
+    if (got.refused === 0) floodN = Math.min(512, floodN * 2);
+    if (cycle > 200) break;
+    const nr = T.refill();
+    if (nr && nr.admitted > 0) rEst = nr.mid;
+  }
+  const rf = T.refill();
+  if (!rf || rf.admitted === 0) return [...findings, ...undetermined('no refill cycle completed within the budget/request cap', depleted.hi)];
+  const rate = { lo: rf.lo * MINUTE, hi: rf.hi * MINUTE, mid: rf.mid * MINUTE };
+  const b = T.burst(rf.lo, rf.hi)!;
+  const burst = { lo: Math.max(0, b.lo), hi: b.hi, mid: b.mid };
+  const hdrLimit = dim === 'requests' ? k.headers?.limitRequests : k.headers?.limitTokens;
+  if (dim === 'requests') k.requests = { rPerMs: rf.mid, burst: burst.mid };
+  else k.tokens = { rPerMs: rf.mid, burst: burst.mid };
+  if (o.want.rate) {
+    const verified = hdrLimit !== undefined && within(hdrLimit, rate.mid);
+    findings.push({
+      name: names.rate as 'rpm',
+      value: verified ? hdrLimit : Math.round(rate.mid),
+      low: Math.floor(rate.lo),
+      high: Math.ceil(rate.hi),
+      method: verified ? 'header-verified' : 'refill',
+      unit: `${names.unit}/min`,
+      ...(hdrLimit !== undefined ? { header: hdrLimit } : {}),
+      ...(hdrLimit !== undefined && !verified ? { note: `header says ${hdrLimit}, behaviour says ${Math.round(rate.mid)}/min` } : {}),
+    });
+  }
+  if (o.want.burst) {
+    const verified = hdrLimit !== undefined && within(hdrLimit, burst.mid);
+    findings.push({
+      name: names.burst as 'burst',
+      value: verified ? hdrLimit : Math.round(burst.mid),
+      low: Math.floor(burst.lo),
+      high: Math.ceil(burst.hi),
+      method: verified ? 'header-verified' : 'onset',
+      unit: names.unit,
+      ...(hdrLimit !== undefined ? { header: hdrLimit } : {}),
+    });
+  }
+  if (o.want.window) {
+    const sec = burst.mid / rf.mid / 1000;
+    findings.push({
+      name: 'sub_minute',
+      value: Math.round(sec * 1000) / 1000,
+      low: Math.max(0, burst.lo / rf.hi / 1000),
+      high: burst.hi / Math.max(rf.lo, 1e-12) / 1000,
+      method: 'derived',
+      unit: `s (${dim} burst / refill)`,
+      note: windowName(sec),
+    });
+  }
+  return findings;
+}
+
+/** Number in an error message that names a limit (OpenAI, DashScope wordings). */
+export function limitFromMessage(kind: 'context' | 'max_output', message: string | undefined): number | undefined {
+  if (!message) return undefined;
+  const re =
+    kind === 'context'
+      ? [/maximum context length is (\d+)/i, /Range of input length should be \[1, ?(\d+)\]/i, /prompt is too long[^0-9]*\d+ tokens? > (\d+)/i]
+      : [/supports at most (\d+) completion tokens/i, /Range of max_tokens should be \[1, ?(\d+)\]/i, /max_tokens: \d+ > (\d+)/i];
+  for (const r of re) {
+    const m = r.exec(message);
+    if (m) return Number(m[1]);
+  }
+  return undefined;
+}
+
+const isContextRefusal = (r: AttemptResult | undefined) => r?.outcome === 'context_exceeded' || (r?.status === 400 && limitFromMessage('context', r.errorMessage) !== undefined);
+
+/**
+ * Context window: one oversized prompt (refused, free); if the refusal names the limit, one
+ * prompt at it (accepted) and one above (refused) confirm it; otherwise bisection on the
+ * prompt size between the largest accepted and the smallest refused. max_tokens 1, so the
+ * window is the largest accepted prompt + 1.
+ */
+export function* contextProbe(k: Knowledge, opts: { start?: number; ceiling?: number } = {}): ProbeGen {
+  const strategy = 'context';
+  let lo = 1; // accepted prompt size (assumed: 1 token is accepted)
+  let hi: number | undefined; // refused prompt size
+  let p = opts.start ?? 262_144;
+  const ceiling = opts.ceiling ?? 4_194_304;
+  const fin = (method: LimitFinding['method'], note?: string): LimitFinding[] => {
+    k.maxPrompt = lo;
+    if (hi === undefined) return [{ name: 'context', method: 'undetermined', low: lo + 1, unit: 'tokens (prompt + max_tokens)', note: note ?? `a ${lo}-token prompt was accepted` }];
+    if (hi - lo > 1) return [{ name: 'context', method: 'undetermined', low: lo + 1, high: hi, unit: 'tokens (prompt + max_tokens)', note: note ?? 'interval not closed' }];
+    return [{ name: 'context', value: lo + 1, low: lo + 1, high: lo + 1, method, unit: 'tokens (prompt + max_tokens)', note: `largest accepted prompt ${lo} tokens with max_tokens 1` }];
+  };
+  const trial = function* (n: number): Generator<Stage, 'ok' | 'refused' | 'blocked' | 'skip', StageSummary> {
+    if (k.costOf(n, 1) > k.usdLeft || k.requestsLeft < 1) return 'skip';
+    for (let tries = 0; tries < 6; tries++) {
+      const s = yield { strategy, name: `prompt-${n}`, requests: single(n, 1) };
+      const r = s.attempts[0]!.result;
+      if (!r) return 'skip';
+      if (r.outcome === 'ok') return 'ok';
+      if (isContextRefusal(r)) return 'refused';
+      if (tooLarge(r)) return 'blocked';
+      if (r.outcome.startsWith('rate_limited') && r.outcome !== 'rate_limited_other' || r.outcome === 'rate_limited_other') {
+        // Rate limited: wait and retry the same size.
+        const wait = r.retryAfterMs ?? 2000 * (tries + 1);
+        yield { strategy, name: `wait-${n}`, waitMs: wait, requests: [] };
+        continue;
+      }
+      return 'blocked';
+    }
+    return 'blocked';
+  };
+  // Find a refused size (free).
+  let msgLimit: number | undefined;
+  for (;;) {
+    const s = yield { strategy, name: `oversize-${p}`, requests: single(p, 1) };
+    const r = s.attempts[0]!.result;
+    if (!r) return fin('undetermined', 'not sent: budget or request cap');
+    if (isContextRefusal(r)) {
+      hi = p;
+      msgLimit = limitFromMessage('context', r.errorMessage);
+      break;
+    }
+    if (r.outcome === 'ok') {
+      lo = p;
+      if (p * 4 > ceiling) return fin('undetermined', `a ${p}-token prompt was accepted`);
+      p *= 4;
+      continue;
+    }
+    if (tooLarge(r)) {
+      hi = undefined;
+      p = Math.floor(p / 2);
+      if (p < 2) return fin('undetermined', 'every prompt is "too large" for the token limit');
+      continue;
+    }
+    return fin('undetermined', `unexpected answer to an oversized prompt: ${r.outcome} ${r.status ?? ''} ${r.errorMessage ?? ''}`.trim());
+  }
+  // The message may name the window (prompt + max_tokens ≤ N) or the max input (prompt ≤ N).
+  if (msgLimit !== undefined && msgLimit < hi!) {
+    for (const cand of [msgLimit - 1, msgLimit]) {
+      if (cand <= lo || cand >= hi!) continue;
+      const t = yield* trial(cand);
+      if (t === 'ok') lo = cand;
+      else if (t === 'refused') hi = cand;
+      else break;
+    }
+    if (hi! - lo === 1) {
+      const check = yield* trial(hi!);
+      if (check === 'refused') return fin('message-verified');
+    }
+  }
+  // Bisection.
+  while (hi! - lo > 1) {
+    const mid = Math.floor((lo + hi!) / 2);
+    const t = yield* trial(mid);
+    if (t === 'ok') lo = mid;
+    else if (t === 'refused') hi = mid;
+    else return fin('undetermined', t === 'blocked' ? `prompts of ${mid} tokens hit the token limit ("too large") before the window` : 'budget or request cap');
+  }
+  return fin('bisection');
+}
+
+/**
+ * Max output tokens: one request with a huge max_tokens (refused at validation, free); if the
+ * refusal names the cap, one request at the cap (accepted) and one above (refused) confirm it;
+ * otherwise bisection on max_tokens. Accepted requests may generate max_tokens tokens: their
+ * worst case is reserved in the budget.
+ */
+export function* maxOutputProbe(k: Knowledge, opts: { start?: number } = {}): ProbeGen {
+  const strategy = 'max-output';
+  let lo = 1;
+  let hi = opts.start ?? 131_072;
+  const unit = 'tokens (max_tokens)';
+  const isRefusal = (r: AttemptResult | undefined) => r?.status === 400 && r.outcome !== 'context_exceeded';
+  const trial = function* (n: number): Generator<Stage, 'ok' | 'refused' | 'blocked' | 'skip', StageSummary> {
+    if (k.costOf(1, n) > k.usdLeft || k.requestsLeft < 1) return 'skip';
+    for (let tries = 0; tries < 6; tries++) {
+      const s = yield { strategy, name: `max_tokens-${n}`, requests: single(1, n) };
+      const r = s.attempts[0]!.result;
+      if (!r) return 'skip';
+      if (r.outcome === 'ok') return 'ok';
+      if (isRefusal(r)) return 'refused';
+      if (r.outcome === 'context_exceeded' || tooLarge(r)) return 'blocked';
+      if (r.outcome.startsWith('rate_limited')) {
+        yield { strategy, name: `wait-${n}`, waitMs: r.retryAfterMs ?? 2000 * (tries + 1), requests: [] };
+        continue;
+      }
+      return 'blocked';
+    }
+    return 'blocked';
+  };
+  let firstMessage: string | undefined;
+  {
+    const s = yield { strategy, name: `max_tokens-${hi}`, requests: single(1, hi) };
+    const r = s.attempts[0]!.result;
+    if (!r) return [{ name: 'max_output', method: 'undetermined', unit, note: 'budget or request cap' }];
+    if (r.outcome === 'ok') return [{ name: 'max_output', method: 'undetermined', low: hi, unit, note: `max_tokens ${hi} was accepted` }];
+    if (!isRefusal(r)) return [{ name: 'max_output', method: 'undetermined', unit, note: `a huge max_tokens was not refused as invalid (${r.outcome}${r.errorCode ? ' ' + r.errorCode : ''}): another limit comes first` }];
+    firstMessage = r.errorMessage;
+  }
+  let method: LimitFinding['method'] = 'bisection';
+  const named = limitFromMessage('max_output', firstMessage);
+  if (named !== undefined && named > lo && named < hi) {
+    const a = yield* trial(named);
+    if (a === 'ok') {
+      lo = named;
+      const b = yield* trial(named + 1);
+      if (b === 'refused') {
+        hi = named + 1;
+        method = 'message-verified';
+      }
+    } else if (a === 'refused') hi = named;
+  }
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    const t = yield* trial(mid);
+    if (t === 'ok') lo = mid;
+    else if (t === 'refused') hi = mid;
+    else return [{ name: 'max_output', method: 'undetermined', low: lo, high: hi - 1, unit, note: t === 'skip' ? 'budget or request cap' : `max_tokens ${mid} hit another limit (context or token limit)` }];
+  }
+  return [{ name: 'max_output', value: lo, low: lo, high: lo, method, unit }];
+}
