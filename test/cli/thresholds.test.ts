@@ -21,7 +21,7 @@ thresholds: ${JSON.stringify(thresholds)}
 }
 
 describe('thresholds through the CLI', () => {
-  it('exit 0 when every threshold holds, 99 when one fails, and the output says which', { timeout: 60_000 }, async () => {
+  it('exit 0 when every threshold holds, 99 when one fails, and the output says which', { timeout: 180_000 }, async () => {
     const dir = tempDir();
     // 60 RPM: the first 60 of 100 requests pass, the rest are 429s.
     const pass = await runCli(['run', scenario(dir, ['count(server_error) == 0', 'rate(ok) > 0.5']), '--out', join(dir, 'a')]);
@@ -37,7 +37,7 @@ describe('thresholds through the CLI', () => {
     expect(flag.code).toBe(99);
   });
 
-  it('an abort-on-fail threshold stops the run early and exits 99', { timeout: 60_000 }, async () => {
+  it('an abort-on-fail threshold stops the run early and exits 99', { timeout: 180_000 }, async () => {
     const dir = tempDir();
     const out = join(dir, 'o');
     const r = await runCli(['run', scenario(dir, ['rate(rate_limited) < 0.2 !abort'], '60s'), '--out', out]);
