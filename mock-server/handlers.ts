@@ -10,7 +10,7 @@
  */
 import { http, type HttpHandler } from 'msw';
 import type { MockCore } from './core/core.js';
-import { anthropicMessages, chatCompletions, modelList, serverErrorReply, type RequestMeta } from './core/chat.js';
+import { anthropicMessages, chatCompletions, dashscopeNative, modelList, serverErrorReply, type RequestMeta } from './core/chat.js';
 import { controlAuth, controlConfigGet, controlConfigPost, controlCounters, controlReferee, controlReset, controlState } from './core/control.js';
 import type { Reply } from './core/reply.js';
 
@@ -18,6 +18,8 @@ import type { Reply } from './core/reply.js';
 export const CHAT_COMPLETIONS_PATH = /\/chat\/completions\/?$/;
 /** Anthropic's Messages API. */
 export const MESSAGES_PATH = /\/v1\/messages\/?$/;
+/** DashScope's native text generation. */
+export const DASHSCOPE_NATIVE_PATH = /\/api\/v1\/services\/aigc\/text-generation\/generation\/?$/;
 export const MODELS_PATH = /\/models\/?$/;
 export const STATE_PATH = /\/__limitprobe\/state\/?$/;
 export const COUNTERS_PATH = /\/__limitprobe\/counters\/?$/;
@@ -73,6 +75,7 @@ export function createHandlers(core: MockCore): HttpHandler[] {
   return [
     http.post(CHAT_COMPLETIONS_PATH, async ({ request }) => guarded(core, async () => chatCompletions(core, await request.text(), request.signal, requestMeta(request)))),
     http.post(MESSAGES_PATH, async ({ request }) => guarded(core, async () => anthropicMessages(core, await request.text(), request.signal, requestMeta(request)))),
+    http.post(DASHSCOPE_NATIVE_PATH, async ({ request }) => guarded(core, async () => dashscopeNative(core, await request.text(), request.signal, requestMeta(request)))),
     http.get(MODELS_PATH, () => guarded(core, () => modelList(core))),
     http.get(STATE_PATH, ({ request }) => control(core, request, () => controlState(core))),
     http.get(COUNTERS_PATH, ({ request }) => control(core, request, () => controlCounters(core))),

@@ -19,11 +19,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { getResponse } from 'msw';
 import { ConfigError, type Issue } from '../src/errors.js';
-import { anthropicMessages, chatCompletions, notFoundReply, payloadTooLargeReply, serverErrorReply } from './core/chat.js';
+import { anthropicMessages, chatCompletions, dashscopeNative, notFoundReply, payloadTooLargeReply, serverErrorReply } from './core/chat.js';
 import { MockCore, type MockCoreOptions } from './core/core.js';
 import type { Reply } from './core/reply.js';
 import { DIALECT_NAMES, type DialectName } from './dialects/index.js';
-import { CHAT_COMPLETIONS_PATH, createHandlers, MESSAGES_PATH } from './handlers.js';
+import { CHAT_COMPLETIONS_PATH, createHandlers, DASHSCOPE_NATIVE_PATH, MESSAGES_PATH } from './handlers.js';
 
 export { MockCore, createMockCore, type MockCoreOptions, type ChatAdmission, type Ticket, type ResolvedModel, type MockSettings } from './core/core.js';
 export type { MockState, ModelState, RejectionClass } from './core/state.js';
@@ -246,7 +246,7 @@ export async function createMockServer(opts: MockServerOptions = {}): Promise<Mo
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
 
-    const chat = dispatch === 'direct' && method === 'POST' ? (CHAT_COMPLETIONS_PATH.test(path) ? chatCompletions : MESSAGES_PATH.test(path) ? anthropicMessages : undefined) : undefined;
+    const chat = dispatch === 'direct' && method === 'POST' ? (CHAT_COMPLETIONS_PATH.test(path) ? chatCompletions : MESSAGES_PATH.test(path) ? anthropicMessages : DASHSCOPE_NATIVE_PATH.test(path) ? dashscopeNative : undefined) : undefined;
     if (chat) {
       let reply: Reply;
       try {

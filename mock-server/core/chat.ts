@@ -19,6 +19,7 @@ import { faultyJson, JSON_CT, SSE_CT, waitUntil, type Reply, type ReplyStream } 
 import type { RuleName } from './rules.js';
 import { validateChatBody, type ValidationResult } from './validate.js';
 import { validateAnthropicBody } from './validate-anthropic.js';
+import { nativeSuccess, toNativeError, validateNativeBody } from './dashscope-native.js';
 import { errorReply, rateLimitHeadersFor, retryAfterHeaders } from './wire.js';
 
 export { controlState, controlReset } from './control.js';
@@ -31,7 +32,7 @@ export interface RequestMeta {
   path?: string;
 }
 
-export type Family = 'openai' | 'anthropic';
+export type Family = 'openai' | 'anthropic' | 'dashscope-native';
 
 /** UTF-8 size of `text` when it exceeds `max`, else undefined (cheap for small bodies). */
 export function byteLengthOver(text: string, max: number): number | undefined {
@@ -130,6 +131,13 @@ export function chatCompletions(core: MockCore, text: string, signal?: AbortSign
   return route(core, 'openai', text, signal, meta);
 }
 
+/** POST /api/v1/services/aigc/text-generation/generation (DashScope native, JSON only). */
+export async function dashscopeNative(core: MockCore, text: string, signal?: AbortSignal, meta?: RequestMeta): Promise<Reply> {
+  const r = await route(core, 'dashscope-native', text, signal, meta);
+  if (!('body' in r) || r.fault || r.status === 499 || r.status < 400) return r;
+  return toNativeError(r, r.headers[core.dialect.requestIdHeader] ?? '');
+}
+
 /** POST /v1/messages (Anthropic dialect). */
 export function anthropicMessages(core: MockCore, text: string, signal?: AbortSignal, meta?: RequestMeta): Promise<Reply> {
   return route(core, 'anthropic', text, signal, meta);
@@ -182,7 +190,7 @@ async function decide(core: MockCore, family: Family, text: string, signal: Abor
     core.reject('payload_too_large');
     return { reply: errorReply(E.payloadTooLarge({ bytes: over, max: core.settings.maxBodyBytes }), baseHeaders(core, undefined)), fatal: true };
   }
-  const v: ValidationResult = family === 'anthropic' ? validateAnthropicBody(text) : validateChatBody(text);
+  const v: ValidationResult = family === 'anthropic' ? validateAnthropicBody(text) : family === 'dashscope-native' ? validateNativeBody(text) : validateChatBody(text);
   if (!v.ok) {
     core.reject('bad_request');
     return { reply: errorReply(E.badRequest({ ...v.error, requestId: '' }), baseHeaders(core, undefined)), fatal: true };
@@ -255,6 +263,12 @@ async function decide(core: MockCore, family: Family, text: string, signal: Abor
   h['server-timing'] = `mock;dur=${cpuMs.toFixed(3)}`;
   let reply: Reply;
   if (family === 'anthropic') reply = req.stream ? anthropicStream(core, t, h, signal) : await anthropicJson(core, t, h, signal);
+  else if (family === 'dashscope-native') {
+    if (!(await awaitCompletion(core, t, signal))) return { reply: { status: 499, headers: {}, body: '' }, fatal: false };
+    h['content-type'] = JSON_CT;
+    const n = t.completionTokens;
+    reply = { status: 200, headers: h, body: nativeSuccess(completionText(wordOffset(core.settings.seed, t.index), 0, n), t.finishReason, t.promptTokens, n, core.requestId(t.index)) };
+  }
   else reply = req.stream ? streamed(core, t, h, req.includeUsage, signal) : await json(core, t, h, signal);
   return { reply, fatal: false };
 }

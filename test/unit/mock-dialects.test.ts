@@ -163,6 +163,27 @@ describe('dashscope (§7.15, §7.16, §7.18)', () => {
   });
 });
 
+describe('dashscope native API', () => {
+  const path = '/api/v1/services/aigc/text-generation/generation';
+  it('answers in the native shape and refuses with Throttling.RateQuota / InvalidParameter; shares the account limits with compatible mode', async () => {
+    const { mock } = setup({ profile: 'dashscope', rpm: 60 });
+    const body = { model: 'qwen-plus', input: { messages: MSG }, parameters: { max_tokens: 3, result_format: 'message' } };
+    const ok = await mock.post(path, body);
+    expect(ok.status).toBe(200);
+    const j = (await ok.json()) as { output: { choices: { finish_reason: string; message: { content: string } }[] }; usage: { output_tokens: number }; request_id: string };
+    expect(j.output.choices[0]!.finish_reason).toBe('length');
+    expect(j.usage.output_tokens).toBe(3);
+    expect(j.request_id).toMatch(/^req_/);
+    const r = await mock.post(path, body); // RPS = 1
+    expect(r.status).toBe(429);
+    expect(await r.json()).toMatchObject({ code: 'Throttling.RateQuota', message: 'Requests rate limit exceeded, please try again later.' });
+    const c = await mock.post('/compatible-mode/v1/chat/completions', { model: 'qwen-plus', messages: MSG, max_tokens: 1 });
+    expect(c.status).toBe(429); // the same account limiter
+    const bad = await mock.post(path, { model: 'qwen-max-2025-01-25', input: { messages: MSG }, parameters: { max_tokens: 9000 } });
+    expect(await bad.json()).toMatchObject({ code: 'InvalidParameter', message: 'Range of max_tokens should be [1, 8192]' });
+  });
+});
+
 describe('anthropic (§7.14, §7.17, §7.23, §7.25)', () => {
   const body = { model: 'claude-sonnet-4-5', max_tokens: 20, messages: [{ role: 'user', content: 'Hello there, how are you?' }] };
   it('JSON message with usage and anthropic-ratelimit-* headers (RFC 3339 resets, tokens rounded to 1000)', async () => {
