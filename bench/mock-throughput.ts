@@ -176,6 +176,32 @@ async function load(name: string, s: Started, body: string, duration: number, co
   };
 }
 
+/** The mock's own cost without HTTP: chatCompletions() in process, JSON, limits on. */
+async function coreCost(maxTokens: number): Promise<{ label: string; us: number }[]> {
+  const { MockCore } = await import('../mock-server/core/core.js');
+  const { chatCompletions } = await import('../mock-server/core/chat.js');
+  const body = requestBody(false, maxTokens);
+  const out: { label: string; us: number }[] = [];
+  const variants: [string, Record<string, unknown>][] = [
+    ['core: openai dialect, RPM+TPM', {}],
+    ['core: + 3 API keys, 1 s layer, burst guard', { apiKeys: ['a', 'b', 'c'], enforcement: { subMinute: '1s' }, burst: { factor: 1e9 } }],
+    ['core: anthropic dialect (RPM, ITPM, OTPM)', { dialect: 'anthropic', profile: 'qwen2' }],
+  ];
+  for (const [label, extra] of variants) {
+    const core = new MockCore({ rpm: 1e9, tpm: 1e12, itpm: 1e12, otpm: 1e12, latency: { ttftMs: 0, tokensPerSecond: 0, jitter: 0 }, ...extra });
+    const meta = { header: (n: string) => (n === 'authorization' ? 'Bearer b' : undefined) };
+    const run = (n: number) => (async () => {
+      for (let i = 0; i < n; i++) await chatCompletions(core, body, undefined, meta);
+    })();
+    await run(5000);
+    const t0 = performance.now();
+    const N = 30000;
+    await run(N);
+    out.push({ label, us: ((performance.now() - t0) * 1000) / N });
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const duration = opt('duration', 5);
   const connections = opt('connections', 64);
@@ -223,6 +249,8 @@ async function main(): Promise<void> {
     errors: r.errors,
   }));
   console.table(rows);
+  console.log('\nThe mock core alone (in process, no HTTP, same JSON request):');
+  console.table((await coreCost(maxTokens)).map((c) => ({ variant: c.label, 'µs/req': c.us.toFixed(1), 'req/s on one core': Math.round(1e6 / c.us) })));
   if (profileDir) {
     const f = readdirSync(profileDir).find((x) => x.endsWith('.cpuprofile'));
     if (f) summarizeProfile(join(profileDir, f));
