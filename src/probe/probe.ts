@@ -66,10 +66,13 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
   const limits: LimitFinding[] = [];
   const perStrategy: ProbeResult['perStrategy'] = {};
   let stageIndex = 0;
-  const run = async (gen: ProbeGen, label: string) => {
+  const run = async (gen: ProbeGen, label: string, share = 1) => {
+    const cap = budget.sent + Math.floor(o.maxRequests * share);
+    const left = () => Math.min(budget.requestsLeft, cap - budget.sent);
+    k.requestsLeft = left();
     let step = gen.next();
     while (!step.done) {
-      k.requestsLeft = budget.requestsLeft;
+      k.requestsLeft = left();
       k.usdLeft = budget.usdLeft;
       const s = await runStage(step.value, stageIndex++, ctx);
       const acc = (perStrategy[label] ??= { requests: 0, costUsd: 0 });
@@ -80,7 +83,7 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
         if (rl && (rl.limitRequests !== undefined || rl.limitTokens !== undefined)) k.headers = rl;
       }
       await o.onStage?.(s);
-      k.requestsLeft = budget.requestsLeft;
+      k.requestsLeft = left();
       k.usdLeft = budget.usdLeft;
       step = gen.next(s);
     }
@@ -89,7 +92,7 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
   const wantReq = { rate: only.has('rpm'), burst: only.has('burst'), window: only.has('sub_minute'), concurrency: only.has('concurrency') };
   const needTokens = only.has('tpm');
   if (wantReq.rate || wantReq.burst || wantReq.window || wantReq.concurrency || needTokens) {
-    await run(rateProbe(k, { dim: 'requests', want: needTokens && !(wantReq.rate || wantReq.burst) ? { ...wantReq, rate: false, burst: false } : wantReq, ...(o.targetUnits ? { targetUnits: o.targetUnits } : {}) }), 'rate-requests');
+    await run(rateProbe(k, { dim: 'requests', want: needTokens && !(wantReq.rate || wantReq.burst) ? { ...wantReq, rate: false, burst: false } : wantReq, ...(o.targetUnits ? { targetUnits: o.targetUnits } : {}) }), 'rate-requests', needTokens ? 0.55 : 0.9);
   }
   if (only.has('context')) await run(contextProbe(k), 'context');
   if (needTokens) {

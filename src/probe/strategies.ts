@@ -182,6 +182,8 @@ export function* rateProbe(k: Knowledge, o: RateProbeOptions): ProbeGen {
     if (f < 1) {
       return undetermined(`the ${names.unit} bucket did not run dry within the budget/request cap (admitted ${T.admittedTotal()} ${names.unit} without a 429)`, T.admittedTotal());
     }
+    const rem = dim === 'requests' ? k.headers?.remainingRequests : undefined;
+    if (rem !== undefined && rem + 2 < f) f = Math.max(1, rem + 2);
     lastFlood = f;
     s = yield { strategy, name: `ramp-${step++}`, requests: flood(f, u) };
     const c = T.add(s, cost);
@@ -216,12 +218,13 @@ export function* rateProbe(k: Knowledge, o: RateProbeOptions): ProbeGen {
   const admittedInLast = s.ok;
   if (dim === 'requests' && admittedInLast >= 2) {
     const hdrRemaining = s.attempts.find((a) => refusedIn(dim, a.result))?.result?.rateLimit?.remainingRequests;
-    const s1 = yield { strategy, name: 'recheck-1', requests: flood(lastFlood, u) };
+    const size = Math.min(lastFlood, admittedInLast + 2);
+    const s1 = yield { strategy, name: 'recheck-1', requests: flood(size, u) };
     T.add(s1, cost);
     const gap1 = s1.startMs - s.startMs;
-    const s2 = yield { strategy, name: 'recheck-2', waitMs: Math.max(1000, 2 * gap1), requests: flood(lastFlood, u) };
+    const s2 = yield { strategy, name: 'recheck-2', waitMs: Math.max(1000, 2 * gap1), requests: flood(size, u) };
     T.add(s2, cost);
-    const looksCapped = s1.ok >= admittedInLast - 1 && s2.ok >= admittedInLast - 1 && s1.ok < lastFlood && s2.ok < lastFlood;
+    const looksCapped = s1.ok >= admittedInLast - 1 && s2.ok >= admittedInLast - 1 && s1.ok < size && s2.ok < size;
     if ((hdrRemaining !== undefined && hdrRemaining >= 1) || (hdrRemaining === undefined && looksCapped)) {
       concurrency = admittedInLast;
       k.concurrency = concurrency;
