@@ -137,9 +137,32 @@ export async function execute(opts: ExecutorOptions): Promise<ExecutionResult> {
     }
   };
 
+  /** A client with its own retry logic: each attempt it reports is recorded; a retry's planned start is its actual start (its schedule is the client's secret). */
+  const sendOwn = (req: PlannedRequest, own: NonNullable<Dispatch['sendWithOwnRetries']>): Promise<void> =>
+    own
+      .call(dispatch, req, abortRequests.signal, (attempt, res) => {
+        attempts++;
+        record(req, attempt, res, attempt === 1 ? req.targetedStartMs : (res.startMs ?? res.endMs));
+      })
+      .catch((err: unknown) => {
+        attempts++;
+        record(req, 1, {
+          endMs: clock.now(),
+          outcome: 'network_error',
+          errorCode: 'E_DISPATCH',
+          errorMessage: String((err as Error)?.message ?? err),
+          promptTokensEstimate: req.promptTokens,
+          maxTokens: req.maxTokens,
+        });
+      });
+
   const sendTracked = (req: PlannedRequest): Promise<void> => {
     opts.onInFlight?.(clock.now(), inFlight.size);
-    const work = opts.retry ? sendWithRetries(req, opts.retry) : sendOnce(req, 1, req.targetedStartMs).then(() => undefined);
+    const work = dispatch.sendWithOwnRetries
+      ? sendOwn(req, dispatch.sendWithOwnRetries)
+      : opts.retry
+        ? sendWithRetries(req, opts.retry)
+        : sendOnce(req, 1, req.targetedStartMs).then(() => undefined);
     const p = work.finally(() => {
       inFlight.release();
       pending.delete(p);

@@ -31,6 +31,12 @@ export type AttemptResult = Omit<AttemptRecord, 'requestId' | 'attempt' | 'group
 /** Sends one attempt of a request. Must not throw for target failures. */
 export interface Dispatch {
   send(req: PlannedRequest, attempt: number, signal: AbortSignal): Promise<AttemptResult>;
+  /**
+   * Clients that retry on their own (the official SDKs, a user's module): one call per request;
+   * every HTTP attempt is reported through `onAttempt` as it finishes (attempt numbers from 1).
+   * When present the executor calls this instead of `send`, and no RetryPort applies.
+   */
+  sendWithOwnRetries?(req: PlannedRequest, signal: AbortSignal, onAttempt: (attempt: number, result: AttemptResult) => void): Promise<void>;
   close?(): Promise<void>;
 }
 
