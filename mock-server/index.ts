@@ -34,6 +34,8 @@ export { MemoryBucketStore } from './core/bucket.js';
 export { createHandlers } from './handlers.js';
 export { Referee, refereeRows, refereeCsv, REFEREE_COLUMNS, type TenantLedger, type RefereeRow, type RefereeColumn } from './core/referee.js';
 export { DIALECT_NAMES, type DialectName } from './dialects/index.js';
+export { parseFaultSpec, parseOverloadCapacity, parseOverloadWindow, parseApiKeySpec } from './cli-options.js';
+export { inProcess, readSse, type InProcessMock } from './testing.js';
 export type { TenantConfig, LimitChange } from './core/core.js';
 export type { LimitValues, Enforcement } from './core/rules.js';
 export type { OverloadOptions, FaultRule, FaultKind, CapacityModel, OverloadWindow } from './core/faults.js';
