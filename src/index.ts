@@ -35,3 +35,19 @@ export {
 } from './report/compare.js';
 export { compareToJunit, thresholdsToJunit, type ThresholdResultLike } from './report/junit.js';
 export { formatPlan, parseSlos, planCapacity, PARAM_NAMES, PARAMS, writePlanCsv, type ParamName, type SearchMode } from './capacity/index.js';
+export {
+  runProbe,
+  probeHttp,
+  probeSimulated,
+  planText,
+  profileYaml,
+  limitsJson,
+  writeLimitsJson,
+  openProbeCsv,
+  ONLY_GROUPS,
+  type ProbeOptions,
+  type ProbeResult,
+  type OnlyGroup,
+  type Prices,
+  type LimitFinding,
+} from './probe/index.js';

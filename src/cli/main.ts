@@ -9,6 +9,7 @@ import { initCommand } from './init-command.js';
 import { reportCommand } from './report-command.js';
 import { compareCommand } from './compare-command.js';
 import { planCommand } from './plan-command.js';
+import { probeCommand } from './probe-command.js';
 import { EXIT, exitCodeFor, printError } from './exit.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -23,7 +24,8 @@ async function main(argv: string[]): Promise<number> {
     .command(reportCommand((c) => (code = c)))
     .command(compareCommand((c) => (code = c)))
     .command(planCommand((c) => (code = c)))
-    .demandCommand(1, 'Name a command: run, mock, validate, init, plan, report or compare.')
+    .command(probeCommand((c) => (code = c)))
+    .demandCommand(1, 'Name a command: run, mock, validate, init, plan, probe, report or compare.')
     .strict()
     .recommendCommands()
     .help()

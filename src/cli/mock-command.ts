@@ -1,5 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { createMockServer } from '../../mock-server/index.js';
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../index.js';
 import { EXIT } from './exit.js';
 
@@ -44,7 +46,7 @@ export function mockCommand(setExit: (code: number) => void): CommandModule<obje
         }),
     handler: async (a) => {
       const server = await createMockServer({
-        profile: a.profile,
+        profile: await loadProfileArg(a.profile),
         model: a.model,
         rpm: a.rpm,
         tpm: a.tpm,
@@ -68,4 +70,20 @@ export function mockCommand(setExit: (code: number) => void): CommandModule<obje
       setExit(EXIT.ok);
     },
   };
+}
+
+/** `--profile` is a profile name, or a YAML/JSON file (e.g. written by `probe --emit-profile`). */
+async function loadProfileArg(arg: string): Promise<string | Parameters<typeof createMockServer>[0] extends infer O ? (O extends { profile?: infer P } ? P : never) : never> {
+  if (!/\.(ya?ml|json)$/i.test(arg)) return arg;
+  let text: string;
+  try {
+    text = await readFile(arg, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`--profile: expected a readable profile file, found ${arg} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    return parseYaml(text);
+  } catch (e) {
+    throw new ConfigError(`--profile: expected YAML or JSON in ${arg}, found a syntax error: ${(e as Error).message}`);
+  }
 }

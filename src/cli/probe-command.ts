@@ -3,8 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import type { CommandModule } from 'yargs';
 import { getProfile, profileNames } from '../../mock-server/index.js';
 import { ConfigError } from '../index.js';
-// TODO(wiring): import these from '../index.js' once it re-exports src/probe/index.ts.
-import { ONLY_GROUPS, openProbeCsv, planText, probeHttp, profileYaml, writeLimitsJson, type OnlyGroup, type Prices } from '../probe/index.js';
+import { ONLY_GROUPS, openProbeCsv, planText, probeHttp, profileYaml, writeLimitsJson, type OnlyGroup, type Prices } from '../index.js';
 import { EXIT } from './exit.js';
 
 interface ProbeArgs {

@@ -371,7 +371,9 @@ export function* contextProbe(k: Knowledge, opts: { start?: number; ceiling?: nu
     }
     return 'blocked';
   };
-  // Find a refused size (free).
+  // Find a refused size (free when refused, but its worst case is reserved: start no larger than
+  // half of what is left can cover, so a small budget still gets an answer).
+  while (p > 1_024 && k.costOf(p, 1) > k.usdLeft / 2) p = Math.floor(p / 2);
   let msgLimit: number | undefined;
   for (;;) {
     const s = yield { strategy, name: `oversize-${p}`, requests: single(p, 1) };
