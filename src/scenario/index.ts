@@ -19,6 +19,8 @@ export type {
   ThresholdEntry,
 } from './schema.js';
 export { groupActiveIn, scenarioSchema } from './schema.js';
+export { RETRY_PRESET_NAMES, type RetryConfig, type MatrixEntryConfig } from './retry-schema.js';
+export type { ClientSettings } from './schema.js';
 export { parseScenario } from './parse.js';
 export { loadScenario, parseScenarioText, type ParseTextOptions } from './load.js';
 export { readEmpiricalFiles } from './empirical.js';
