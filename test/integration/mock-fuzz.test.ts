@@ -1,6 +1,7 @@
 /**
  * Fuzzing the HTTP surface with fast-check: random methods, paths, headers and bodies against
- * a live mock (openai dialect without auth; anthropic dialect with API keys and an admin token).
+ * live mocks (openai dialect without auth; anthropic dialect with API keys and an admin token),
+ * each on both transports ('direct' and 'msw' dispatch).
  * No crash, no hang, every answer a well-formed error in the dialect's shape (or a real answer),
  * and a valid request is still answered correctly afterwards.
  */
@@ -64,18 +65,20 @@ function wellFormed(status: number, text: string, ct: string, family: 'openai' |
 const servers: { family: 'openai' | 'anthropic'; server: MockServer }[] = [];
 beforeAll(async () => {
   const latency = { ttftMs: 0, tokensPerSecond: 0, jitter: 0 };
-  servers.push({ family: 'openai', server: await createMockServer({ rpm: 1_000_000, tpm: 1_000_000_000, latency, maxBodyBytes: 4096 }) });
-  servers.push({
-    family: 'anthropic',
-    server: await createMockServer({ dialect: 'anthropic', dispatch: 'msw', rpm: 1_000_000, itpm: 1_000_000_000, otpm: 1_000_000_000, latency, apiKeys: ['ak-good'], adminToken: 'admin' }),
-  });
+  for (const dispatch of ['direct', 'msw'] as const) {
+    servers.push({ family: 'openai', server: await createMockServer({ dispatch, rpm: 1_000_000, tpm: 1_000_000_000, latency, maxBodyBytes: 4096 }) });
+    servers.push({
+      family: 'anthropic',
+      server: await createMockServer({ dialect: 'anthropic', dispatch, rpm: 1_000_000, itpm: 1_000_000_000, otpm: 1_000_000_000, latency, apiKeys: ['ak-good'], adminToken: 'admin' }),
+    });
+  }
 });
 afterAll(async () => {
   for (const s of servers) await s.server.close();
 });
 
 describe('fuzzing the HTTP surface', () => {
-  for (const runs of [700]) {
+  for (const runs of [400]) {
     it(`${runs} random requests per server: no crash, no hang, well-formed errors; valid requests still work`, async () => {
       for (const { family, server } of servers) {
         const problems: string[] = [];
