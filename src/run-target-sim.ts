@@ -7,7 +7,8 @@
 import { ConfigError } from './errors.js';
 import { SimDispatch } from './client/sim-dispatch.js';
 import { SimClock, driveVirtual, type DriveOptions, type DriveStats } from './exec/virtual-driver.js';
-import type { OpenTarget } from './run-target.js';
+import { mockOptions, type OpenTarget } from './run-target.js';
+import { RefereeDispatch } from './client/referee-dispatch.js';
 import type { Scenario } from './scenario/index.js';
 import { MockCore } from '../mock-server/core/index.js';
 
@@ -36,20 +37,10 @@ export function openSimTarget(scenario: Scenario, opts: SimTargetOptions = {}): 
     ]);
   }
   const clock = opts.clock ?? new SimClock(0);
-  const core = new MockCore({
-    profile: t.profile,
-    model: t.model,
-    rpm: t.limits?.rpm,
-    tpm: t.limits?.tpm,
-    contextWindow: t.limits?.contextWindow,
-    latency: t.latency,
-    seed: scenario.seed,
-    clock,
-    // No wall clock anywhere: `created` would count from the epoch.
-    epochMs: 0,
-  });
+  // No wall clock anywhere: `created` counts from the epoch.
+  const core = new MockCore({ ...mockOptions(scenario), clock, epochMs: 0 });
   const model = core.resolveModel(t.model ?? core.defaultModel.id) ?? core.defaultModel;
-  const dispatch = new SimDispatch({ core, clock, timeoutMs: scenario.client.timeoutMs, rttMs: opts.rttMs });
+  const dispatch = new RefereeDispatch(new SimDispatch({ core, clock, timeoutMs: scenario.client.timeoutMs, rttMs: opts.rttMs }), core);
   return {
     dispatch,
     clock,

@@ -24,7 +24,10 @@ import { leanPlan } from './capacity/lean-plan.js';
 import { writeHtmlReport } from './report/html/index.js';
 import { openRunReports } from './report/writers.js';
 import { runFloodPhases } from './run-flood.js';
-import { openTarget, type OpenTarget } from './run-target.js';
+import { openTarget, sharedLimitsOf, type OpenTarget } from './run-target.js';
+import { createRetryPort } from './client/retry/index.js';
+import { createRng } from './plan/rng.js';
+import { refereeCsv, type TenantLedger } from '../mock-server/index.js';
 import { ConfigError } from './errors.js';
 import { resolvedForReport, type Scenario } from './scenario/index.js';
 
@@ -41,6 +44,12 @@ export interface RunOptions {
   clock?: Clock;
   /** Non-fatal problems (e.g. the HTML report could not be written). Default: stderr. */
   warn?: (message: string) => void;
+  /** Sees every attempt record too (e.g. the retry scorecard). */
+  observer?: { record(rec: AttemptRecord): void };
+  /** Seeds the retry policies' randomness (default: the scenario seed alone). */
+  retrySeedKey?: string;
+  /** Where relative paths in the scenario (client.module) resolve. */
+  scenarioDir?: string;
 }
 
 export interface RunResult {
@@ -55,13 +64,15 @@ export interface RunResult {
   abortedBy?: ThresholdResult[];
   /** The mock's own counters at the end of the run (ground truth), when the target is the mock. */
   mockState?: unknown;
+  /** The mock's referee: per tenant, what the client did (early retries, retry groups…). */
+  referee?: Record<string, TenantLedger>;
 }
 
 export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Promise<RunResult> {
   const outDir = opts.outDir ?? scenario.output.dir;
   // Invalid thresholds are configuration errors: found before anything is sent.
   const thresholds = parseThresholds(scenario.thresholds);
-  const target = await openTarget(scenario, { env: opts.env, clock: opts.clock });
+  const target = await openTarget(scenario, { env: opts.env, clock: opts.clock, scenarioDir: opts.scenarioDir });
   try {
     const full = buildPlan(scenario, { model: target.model });
     // In simulation nothing reads the prompt text: skip synthesising it (most of the cost).
@@ -96,9 +107,19 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
           reports.recordAttempt(rec);
           collector.record(rec);
           series.record(rec);
+          opts.observer?.record(rec);
           checkThresholds(rec.endMs);
         },
       };
+      const groupNames = scenario.groups?.map((g) => g.name) ?? ['default'];
+      const retry = createRetryPort({
+        retry: scenario.client.retry,
+        groupRetry: Object.fromEntries((scenario.groups ?? []).map((g) => [g.name, g.retry])),
+        groups: groupNames,
+        limits: sharedLimitsOf(scenario),
+        rng: (g) => (opts.retrySeedKey === undefined ? createRng(scenario.seed, 'retry', g) : createRng(scenario.seed, 'retry', opts.retrySeedKey, g)),
+        nowMs: 0,
+      });
 
       let execution: ExecutionResult;
       try {
@@ -115,6 +136,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
             graceMs: opts.graceMs,
             onEvent: opts.onEvent,
             onInFlight: (ms, n) => series.sampleInFlight(ms, n),
+            retry,
               }),
         );
       } finally {
@@ -138,6 +160,8 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       const mockState = target.mockState?.();
       if (mockState) await writeFile(join(outDir, 'mock-state.json'), JSON.stringify(mockState, null, 2) + '\n');
       if (results.length) await writeFile(join(outDir, 'thresholds.json'), JSON.stringify(results, null, 2) + '\n');
+      const referee = target.core?.referee.ledger();
+      if (referee) await writeFile(join(outDir, 'referee.csv'), refereeCsv(referee));
       await reports.close();
       await writeHtml(outDir, opts.warn ?? ((m) => process.stderr.write(`limitprobe: ${m}\n`)));
       return {
@@ -150,6 +174,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
         thresholdsFailed: results.some((r) => !r.ok),
         abortedBy,
         mockState,
+        referee,
       };
     } finally {
       await reports.close();
