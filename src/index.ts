@@ -51,3 +51,9 @@ export {
   type Prices,
   type LimitFinding,
 } from './probe/index.js';
+export { runMatrix, type MatrixEntry, type MatrixResult } from './run-matrix.js';
+export { mergeRuns, type MergeResult, type MergeOptions } from './shard/merge.js';
+export { parseShardSpec, formatShard, type ShardSpec } from './shard/spec.js';
+export { applyShard, type ShardedPlan } from './shard/plan.js';
+export { ShardRun, type ShardRunOptions } from './shard/run.js';
+export type { ShardManifest } from './shard/manifest.js';

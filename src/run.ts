@@ -25,6 +25,8 @@ import { writeHtmlReport } from './report/html/index.js';
 import { openRunReports } from './report/writers.js';
 import { runFloodPhases } from './run-flood.js';
 import { openTarget, sharedLimitsOf, type OpenTarget } from './run-target.js';
+import { ShardRun } from './shard/run.js';
+import type { ShardSpec } from './shard/spec.js';
 import { createRetryPort } from './client/retry/index.js';
 import { createRng } from './plan/rng.js';
 import { refereeCsv, type TenantLedger } from '../mock-server/index.js';
@@ -50,6 +52,11 @@ export interface RunOptions {
   retrySeedKey?: string;
   /** Where relative paths in the scenario (client.module) resolve. */
   scenarioDir?: string;
+  /** Run one shard of a distributed run: only this shard's share of the global schedule. */
+  shard?: ShardSpec;
+  /** With `shard`: wall-clock epoch ms at which every shard starts. */
+  startAt?: number;
+  runId?: string;
 }
 
 export interface RunResult {
@@ -72,11 +79,19 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   const outDir = opts.outDir ?? scenario.output.dir;
   // Invalid thresholds are configuration errors: found before anything is sent.
   const thresholds = parseThresholds(scenario.thresholds);
+  if (opts.shard && scenario.engine === 'autocannon') {
+    throw new ConfigError('--shard: expected engine "chat" (a flood numbers its own requests and cannot be striped), found "autocannon"');
+  }
+  const shardRun = opts.shard ? new ShardRun({ scenario, shard: opts.shard, startAt: opts.startAt, runId: opts.runId }) : undefined;
+  // Before the target opens: its clock's origin is the run's t = 0.
+  await shardRun?.waitForStart(opts.signal);
   const target = await openTarget(scenario, { env: opts.env, clock: opts.clock, scenarioDir: opts.scenarioDir });
+  shardRun?.markStart(target.clock.now(), target.simulated);
   try {
     const full = buildPlan(scenario, { model: target.model });
     // In simulation nothing reads the prompt text: skip synthesising it (most of the cost).
-    const plan = target.simulated ? leanPlan(full, scenario) : full;
+    const lean = target.simulated ? leanPlan(full, scenario) : full;
+    const plan = shardRun ? shardRun.plan(lean) : lean;
     const reports = openRunReports(outDir);
     try {
       await reports.writeResolvedScenario(resolvedForReport(scenario));
@@ -146,6 +161,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       const { interrupted } = execution;
       collector.setTotalDuration(interrupted ? execution.endMs : Math.max(plan.totalDurationMs, 1));
       const summaries = collector.summaries({ interrupted, simulated: target.simulated });
+      if (shardRun) await shardRun.finish(outDir, { collector, execution, simulated: target.simulated });
       await reports.writeSummary(summaries);
       const results = thresholds.length
         ? evaluateThresholds(

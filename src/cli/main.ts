@@ -10,6 +10,7 @@ import { reportCommand } from './report-command.js';
 import { compareCommand } from './compare-command.js';
 import { planCommand } from './plan-command.js';
 import { probeCommand } from './probe-command.js';
+import { mergeCommand } from './merge-command.js';
 import { EXIT, exitCodeFor, printError } from './exit.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -25,7 +26,8 @@ async function main(argv: string[]): Promise<number> {
     .command(compareCommand((c) => (code = c)))
     .command(planCommand((c) => (code = c)))
     .command(probeCommand((c) => (code = c)))
-    .demandCommand(1, 'Name a command: run, mock, validate, init, plan, probe, report or compare.')
+    .command(mergeCommand((c) => (code = c)))
+    .demandCommand(1, 'Name a command: run, mock, validate, init, plan, probe, report, compare or merge.')
     .strict()
     .recommendCommands()
     .help()

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { applyOverrides, formatSummaryTable, formatThresholdResults, loadScenario, parseThresholds, runScenario, thresholdsToJunit, type RunEvent } from '../index.js';
+import { applyOverrides, formatSummaryTable, formatThresholdResults, loadScenario, parseThresholds, parseShardSpec, ConfigError, runMatrix, runScenario, thresholdsToJunit, type RunEvent } from '../index.js';
 import { EXIT } from './exit.js';
 import { createProgress } from './progress.js';
 
@@ -20,6 +20,8 @@ interface RunArgs {
   threshold?: string[];
   junit?: string;
   sim?: boolean;
+  shard?: string;
+  'start-at'?: number;
 }
 
 export function runCommand(setExit: (code: number) => void): CommandModule<object, RunArgs> {
@@ -39,6 +41,8 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
         .option('dialect', { type: 'string', describe: 'openai | azure | dashscope | anthropic | groq' })
         .option('rate', { type: 'string', describe: 'Arrival rate for every phase: N (per second), "N/s" or "N/min"' })
         .option('duration', { type: 'string', describe: 'Duration of every phase: seconds, or "30s", "2m"' })
+        .option('shard', { type: 'string', describe: 'Run shard i of N (0-based), e.g. 0/3: this process sends only its stripe of the schedule' })
+        .option('start-at', { type: 'number', describe: 'Epoch ms at which every shard starts (with --shard)' })
         .option('sim', { type: 'boolean', describe: "Run in virtual time against the mock's core (mock targets): an hour in seconds, deterministic" })
         .option('junit', { type: 'string', describe: 'Write threshold results as JUnit XML to this file' })
         .option('threshold', { type: 'string', array: true, describe: 'Add a threshold, e.g. "p95(response_time_ms) < 2000" (repeatable); a failure exits 99' }),
@@ -55,6 +59,8 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
         outDir: a.out,
       });
       if (a.sim) scenario = { ...scenario, mode: 'sim' };
+      const shard = a.shard === undefined ? undefined : parseShardSpec(a.shard);
+      if (a['start-at'] !== undefined && !shard) throw new ConfigError(`--start-at: expected it together with --shard, found it alone`);
       if (a.threshold?.length) {
         parseThresholds(a.threshold, '--threshold');
         scenario = { ...scenario, thresholds: [...scenario.thresholds, ...a.threshold] };
@@ -73,9 +79,24 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
 
       const progress = createProgress(process.stderr, { mode: a.quiet || a.json ? 'off' : 'auto' });
       progress.start(scenario);
+      if (scenario.matrix?.length) {
+        try {
+          const m = await runMatrix(scenario, undefined, { outDir: scenario.output.dir, signal: stop.signal });
+          process.stdout.write(`\n${scenario.name}: ${m.runs.length} policies on the same seeded workload${stop.signal.aborted ? ' (interrupted)' : ''}\n${m.table}\n\nreports: ${scenario.output.dir}/policies.csv and one folder per policy\n`);
+          setExit(stop.signal.aborted ? EXIT.interrupted : EXIT.ok);
+        } finally {
+          progress.stop();
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
+        return;
+      }
       let result;
       try {
         result = await runScenario(scenario, {
+          scenarioDir: dirname(resolve(a.scenario)),
+          shard,
+          startAt: a['start-at'],
           signal: stop.signal,
           onEvent: (ev: RunEvent) => progress.event(ev),
           onThresholdAbort: (failed) => progress.note(`threshold failed: ${failed.map((r) => r.expr).join(', ')} — stopping the run`),

@@ -72,7 +72,7 @@ export class HttpDispatch implements Dispatch {
     }
   }
 
-  async send(req: PlannedRequest, _attempt: number, signal: AbortSignal): Promise<AttemptResult> {
+  async send(req: PlannedRequest, attempt: number, signal: AbortSignal): Promise<AttemptResult> {
     const { clock } = this.opts;
     const body = JSON.stringify({
       model: req.model,
@@ -93,7 +93,8 @@ export class HttpDispatch implements Dispatch {
       const res = await this.pool.request({
         path: this.path,
         method: 'POST',
-        headers: this.groupHeaders.get(req.group) ?? this.headers,
+        // The retry count header the official SDKs send: lets a referee group our retries too.
+        headers: attempt > 1 ? { ...(this.groupHeaders.get(req.group) ?? this.headers), 'x-stainless-retry-count': String(attempt - 1) } : (this.groupHeaders.get(req.group) ?? this.headers),
         body,
         signal: deadline.signal,
       });

@@ -14,6 +14,7 @@
  */
 import type { AttemptResult } from '../exec/ports.js';
 import type { RateLimitHeaders } from '../metrics/record.js';
+import { fitBucket, sortEvents, type BucketFit } from './fit.js';
 import type { LimitFinding, Stage, StageRequest, StageSummary } from './types.js';
 
 export type ProbeGen = Generator<Stage, LimitFinding[], StageSummary>;
@@ -171,11 +172,16 @@ export function* rateProbe(k: Knowledge, o: RateProbeOptions): ProbeGen {
   const maxPrompt = Math.max(1, (k.maxPrompt ?? 32_768) - 1);
   let u = dim === 'requests' ? 1 : Math.min(256, maxPrompt);
 
+  // Token stages stay under the request rate (refusals of the other dimension teach nothing).
+  const reqR = dim === 'tokens' ? k.requests?.rPerMs : undefined;
+  const gapFor = (n: number) => (reqR ? Math.ceil(n / (0.7 * reqR)) : 0);
+
   // Ramp: floods from a full bucket until the first refusal in this dimension.
   let f = dim === 'requests' ? 4 : Math.min(4, maxFlood);
   let s: StageSummary;
   let step = 0;
   let lastFlood = f;
+  let otherTries = 0;
   for (;;) {
     const reserve = dim === 'requests' ? 3 * targetUnits : 2 * targetUnits;
     f = Math.min(f, k.requestsLeft - reserve, Math.floor((k.usdLeft * 0.6) / k.costOf(u, 1)));
@@ -185,7 +191,7 @@ export function* rateProbe(k: Knowledge, o: RateProbeOptions): ProbeGen {
     const rem = dim === 'requests' ? k.headers?.remainingRequests : undefined;
     if (rem !== undefined && rem + 2 < f) f = Math.max(1, rem + 2);
     lastFlood = f;
-    s = yield { strategy, name: `ramp-${step++}`, requests: flood(f, u) };
+    s = yield { strategy, name: `ramp-${step++}`, waitMs: step > 1 ? gapFor(f) : 0, requests: flood(f, u) };
     const c = T.add(s, cost);
     if (c.refused > 0) break;
     if (c.tooLarge > 0) {
@@ -194,122 +200,173 @@ export function* rateProbe(k: Knowledge, o: RateProbeOptions): ProbeGen {
       u = Math.max(1, Math.floor(u / 4));
       continue;
     }
-    if (c.otherRefused > 0) return undetermined(`the other dimension's limit was hit first (${s.rateLimitedRequests} requests / ${s.rateLimitedTokens} tokens 429s)`, T.admittedTotal());
+    if (c.otherRefused > 0) {
+      // The other dimension refused: wait for it and try again (a few times).
+      if (++otherTries > 6) return undetermined(`the other dimension's limit was hit first (${s.rateLimitedRequests} requests / ${s.rateLimitedTokens} tokens 429s)`, T.admittedTotal());
+      yield { strategy, name: `wait-other-${step}`, waitMs: Math.max(1000, 2 * gapFor(f)), requests: [] };
+      continue;
+    }
     if (s.capped) return undetermined(`stopped by the ${s.capped} cap`, T.admittedTotal());
     if (s.other > 0 && s.ok === 0) return undetermined(`requests fail with ${s.attempts.find((a) => a.result && a.result.outcome !== 'ok')?.result?.outcome}`);
     if (dim === 'tokens' && u < maxPrompt) u = Math.min(maxPrompt, u * 2);
     else f = Math.min(maxFlood, f * 2);
-    if (dim === 'tokens' && u >= maxPrompt && f >= maxFlood && step > 40) return undetermined('ramp did not reach a 429', T.admittedTotal());
+    if (dim === 'tokens' && u >= maxPrompt && f >= maxFlood && step > 60) return undetermined('ramp did not reach a 429', T.admittedTotal());
   }
   // Tokens: refine the level left with halving single requests (bisection of the remainder).
   if (dim === 'tokens') {
     const floor = Math.max(8, Math.floor(T.admittedTotal() / 400));
     for (let c = Math.floor(u / 2); c >= floor; c = Math.floor(c / 2)) {
       if (k.requestsLeft < targetUnits + 2) break;
-      const r = yield { strategy, name: `refine-${c}`, requests: single(c, 1) };
+      const r = yield { strategy, name: `refine-${c}`, waitMs: gapFor(1), requests: single(c, 1) };
       T.add(r, cost);
     }
   }
-  T.markDepleted();
-  const depleted = T.burst(0, 0)!; // A + c*, before refill correction
+  const depletedAt = T.admittedTotal();
 
-  // Concurrency check (requests): refusals that do not clear with time are the in-flight cap.
-  let concurrency: number | undefined;
+  // Concurrency check (requests): refusals that do not clear with time, only as requests end,
+  // are an in-flight cap. Re-flood at once after the flood ended, and again after a longer
+  // wait: a cap admits the same count both times; a bucket admits what refilled (little at once).
   const admittedInLast = s.ok;
-  if (dim === 'requests' && admittedInLast >= 2) {
-    const hdrRemaining = s.attempts.find((a) => refusedIn(dim, a.result))?.result?.rateLimit?.remainingRequests;
+  if (dim === 'requests' && admittedInLast >= 2 && k.requestsLeft > 2 * (admittedInLast + 2) + 2 * targetUnits) {
     const size = Math.min(lastFlood, admittedInLast + 2);
     const s1 = yield { strategy, name: 'recheck-1', requests: flood(size, u) };
     T.add(s1, cost);
-    const gap1 = s1.startMs - s.startMs;
-    const s2 = yield { strategy, name: 'recheck-2', waitMs: Math.max(1000, 2 * gap1), requests: flood(size, u) };
+    const s2 = yield { strategy, name: 'recheck-2', waitMs: Math.max(1000, 4 * (s1.endMs - s1.startMs)), requests: flood(size, u) };
     T.add(s2, cost);
-    const looksCapped = s1.ok >= admittedInLast - 1 && s2.ok >= admittedInLast - 1 && s1.ok < size && s2.ok < size;
-    if ((hdrRemaining !== undefined && hdrRemaining >= 1) || (hdrRemaining === undefined && looksCapped)) {
-      concurrency = admittedInLast;
+    const looksCapped = s1.ok === admittedInLast && s2.ok === admittedInLast && s1.ok < size && s2.ok < size;
+    if (looksCapped && conc === undefined) {
+      const concurrency = admittedInLast;
       k.concurrency = concurrency;
-      if (o.want.concurrency) findings.push({ name: 'concurrency', value: concurrency, low: concurrency, high: concurrency, method: 'onset', unit: 'requests in flight', note: hdrRemaining !== undefined ? 'refused with requests left in the bucket (headers)' : 'refusals did not clear with time, only as requests ended' });
+      if (o.want.concurrency) findings.push({ name: 'concurrency', value: concurrency, low: concurrency, high: concurrency, method: 'onset', unit: 'requests in flight', note: 'refusals did not clear with time, only as requests ended' });
       // The bucket was not the limit: measure it again with floods no larger than the cap.
       const rest: LimitFinding[] = yield* rateProbe(k, o);
       return [...findings, ...rest];
     }
   }
-  if (dim === 'requests' && o.want.concurrency) {
+  if (dim === 'requests' && o.want.concurrency && conc === undefined) {
     findings.push({ name: 'concurrency', method: 'undetermined', low: lastFlood, unit: 'requests in flight', note: `none observed: ${lastFlood} simultaneous requests were not refused by an in-flight cap` });
   }
 
-  // Refill cycles: wait T, flood, until enough units were admitted (precision ≈ 1/targetUnits).
-  let rEst = (() => {
-    const rf = T.refill();
-    if (rf && rf.admitted > 0) return rf.mid;
-    const hdr = dim === 'requests' ? k.headers?.limitRequests : k.headers?.limitTokens;
-    if (hdr) return hdr / MINUTE;
-    return depleted.hi / MINUTE;
-  })();
+  // The bucket fit over every event of this dimension (see fit.ts).
+  const events = () => sortEvents(T.ev.map((e) => ({ t: e.t, cost: e.cost, admitted: e.admitted })));
+  let fit: BucketFit | undefined;
+  const fitNow = (): BucketFit | undefined => {
+    const A = T.admittedTotal();
+    const wide = { bLo: Math.max(0.5, u * 0.5, 0.25), bHi: 4 * A + 4 * u, rLo: Math.max(1e-9, A / 3.6e6), rHi: Math.max(1e-6, (A + 4 * u) / 20) };
+    const ev = events();
+    // Near the last fit's rate first (a tight consistent band can fall between coarse grid points), else the wide box.
+    const near = fit && fit.score === 0 ? fitBucket(ev, { ...wide, rLo: fit.r.lo / 2, rHi: fit.r.hi * 2 }, 0, 200) : undefined;
+    if (near && near.score === 0) return near;
+    const w = fitBucket(ev, wide, 0, 160);
+    return near && w && near.score < w.score ? near : w;
+  };
+
+  // Refill: paced singles at ≈1.5× the estimated rate (the bucket stays near empty, refusals
+  // pin its level), the pace adjusted after each stage from the fit, until the rate's
+  // interval is within ±1.5%. A stage without refusals (pace too slow) triples the pace; one
+  // without admissions thirds it.
+  const hdr = dim === 'requests' ? k.headers?.limitRequests : k.headers?.limitTokens;
+  let rEst = hdr ? hdr / MINUTE : depletedAt / MINUTE;
+  let streamUnits = 0;
   let cycle = 0;
-  let floodN = 3;
+  const burstReserve = dim === 'requests' ? 40 : 10;
   for (;;) {
-    const rf = T.refill();
-    if (rf && rf.admitted >= targetUnits * u && rf.hi - rf.lo <= 0.1 * rf.mid) break;
-    // Keep each wait's refill well under the burst, so the bucket never fills.
-    const burstLo = Math.max(u, depleted.hi * 0.5);
-    const unitsPerCycle = Math.max(1, Math.min(targetUnits / 4, (0.6 * burstLo) / u));
-    if (cycle === 0 && dim === 'tokens' && k.requests) {
-      // Smaller prompts for the refill cycles: cheaper, and still well under the request rate.
-      u = Math.min(u, Math.max(16, Math.ceil((2 * rEst) / k.requests.rPerMs), Math.ceil(depleted.hi / (4 * targetUnits))));
+    if (dim === 'tokens' && reqR) {
+      // Prompts large enough that the pace stays under 0.7× the request rate, and below the burst.
+      const need = Math.ceil((1.5 * rEst) / (0.7 * reqR));
+      u = Math.max(16, Math.min(maxPrompt, Math.max(need, Math.min(u, Math.ceil(depletedAt / (2 * targetUnits))))));
+      if (fit) u = Math.max(1, Math.min(u, Math.floor(fit.B.lo * 0.9)));
+    } else if (dim === 'tokens') u = Math.max(16, Math.min(u, Math.ceil(depletedAt / (2 * targetUnits))));
+    const d = Math.max(1, u / (1.5 * rEst));
+    const n = Math.max(4, Math.min(24, Math.ceil((targetUnits / 3) * 1.5)));
+    if (n > k.requestsLeft - burstReserve || n * k.costOf(u, 1) > k.usdLeft * 0.8) break;
+    // Without a rate yet (no header, no fit): one clearance stage, gaps doubling from 25 ms
+    // (how long the 429s take to clear gives the time scale, from a 1 s layer to an hour).
+    const clearance = !fit && !hdr && cycle === 0;
+    const offsets = clearance ? Array.from({ length: 14 }, (_, j) => 25 * (2 ** j - 1)) : Array.from({ length: n }, (_, j) => Math.round(j * d));
+    const c = yield { strategy, name: clearance ? 'clearance' : `refill-${cycle}`, waitMs: gapFor(1), requests: offsets.map((offsetMs) => ({ offsetMs, promptTokens: Math.max(0, u - 1), maxTokens: 1 })) };
+    cycle++;
+    const got = T.add(c, (spec) => (dim === 'requests' ? 1 : spec.promptTokens + spec.maxTokens));
+    if (!clearance && got.refused === 0 && got.admitted > 0) {
+      rEst *= 3;
+      continue;
     }
-    const wait = Math.min(120_000, Math.max(50, (unitsPerCycle * u) / rEst));
-    floodN = Math.max(floodN, Math.ceil(1.5 * unitsPerCycle) + 2);
-    if (dim === 'tokens') floodN = Math.min(floodN, maxFlood);
-    if (conc !== undefined) floodN = Math.min(floodN, conc);
-    if (floodN > k.requestsLeft || floodN * k.costOf(u, 1) > k.usdLeft) break;
-    const c = yield { strategy, name: `refill-${cycle++}`, waitMs: wait, requests: flood(floodN, u) };
-    const got = T.add(c, cost);
-    if (got.refused === 0) floodN = Math.min(512, floodN * 2);
-    if (cycle > 200) break;
-    const nr = T.refill();
-    if (nr && nr.admitted > 0) rEst = nr.mid;
+    if (got.admitted === 0 && got.refused > 0) {
+      rEst /= 3;
+      streamUnits += 0;
+    }
+    streamUnits += got.admitted;
+    fit = fitNow();
+    if (fit) rEst = fit.r.mid;
+    if (fit && streamUnits >= targetUnits * u && (fit.r.hi - fit.r.lo) <= 0.03 * fit.r.mid) break;
+    if (cycle > 60) break;
   }
-  const rf = T.refill();
-  if (!rf || rf.admitted === 0) return [...findings, ...undetermined('no refill cycle completed within the budget/request cap', depleted.hi)];
-  const rate = { lo: rf.lo * MINUTE, hi: rf.hi * MINUTE, mid: rf.mid * MINUTE };
-  const b = T.burst(rf.lo, rf.hi)!;
-  const burst = { lo: Math.max(0, b.lo), hi: b.hi, mid: b.mid };
-  const hdrLimit = dim === 'requests' ? k.headers?.limitRequests : k.headers?.limitTokens;
-  if (dim === 'requests') k.requests = { rPerMs: rf.mid, burst: burst.mid };
-  else k.tokens = { rPerMs: rf.mid, burst: burst.mid };
+  fit = fitNow();
+  if (!fit || streamUnits === 0) return [...findings, ...undetermined('no refill measurement completed within the budget/request cap', depletedAt)];
+
+  // Burst: when the fit leaves it wider than ±1.5% (a small bucket, a few requests), timed
+  // experiments from a full bucket: take ⌈B⌉ − 1 units at once, then one more at the instant
+  // the midpoint capacity would allow it (requests), or one request of the midpoint's size (tokens).
+  for (let x = 0; x < 12 && fit.B.hi - fit.B.lo > 0.03 * fit.B.mid; x++) {
+    const waitFull = Math.ceil((1.3 * fit.B.hi) / fit.r.lo) + 50;
+    let reqs: StageRequest[];
+    if (dim === 'requests') {
+      const kk = Math.max(0, Math.ceil(fit.B.mid) - 1);
+      const tau = Math.max(1, Math.round((kk + 1 - fit.B.mid) / fit.r.mid));
+      reqs = [...flood(kk, 1), { offsetMs: tau, promptTokens: 0, maxTokens: 1 }];
+    } else {
+      const xTok = Math.round(fit.B.mid);
+      if (xTok - 1 > maxPrompt) break;
+      reqs = single(xTok - 1, 1);
+    }
+    if (reqs.length > k.requestsLeft || reqs.reduce((a, q) => a + k.costOf(q.promptTokens, q.maxTokens), 0) > k.usdLeft * 0.8) break;
+    const e = yield { strategy, name: `burst-${x}`, waitMs: Math.max(waitFull, gapFor(reqs.length)), requests: reqs };
+    T.add(e, cost);
+    fit = fitNow();
+    if (!fit) break;
+  }
+  if (!fit) return [...findings, ...undetermined('no fit', depletedAt)];
+
+  const rate = { lo: fit.r.lo * MINUTE, hi: fit.r.hi * MINUTE, mid: ((fit.r.lo + fit.r.hi) / 2) * MINUTE };
+  const burst = { lo: fit.B.lo, hi: fit.B.hi, mid: (fit.B.lo + fit.B.hi) / 2 };
+  const hdrLimit = hdr;
+  if (dim === 'requests') k.requests = { rPerMs: rate.mid / MINUTE, burst: burst.mid };
+  else k.tokens = { rPerMs: rate.mid / MINUTE, burst: burst.mid };
+  const fitNote = fit.score > 1e-3 ? `; the bucket fit leaves ${fit.score.toFixed(2)} units unexplained` : '';
   if (o.want.rate) {
     const verified = hdrLimit !== undefined && within(hdrLimit, rate.mid);
+    const note = (hdrLimit !== undefined && !verified ? `header says ${hdrLimit}, behaviour says ${Math.round(rate.mid)}/min` : '') + fitNote;
     findings.push({
       name: names.rate as 'rpm',
-      value: verified ? hdrLimit : Math.round(rate.mid),
-      low: Math.floor(rate.lo),
-      high: Math.ceil(rate.hi),
+      value: verified ? hdrLimit : Math.round(rate.mid * 10) / 10,
+      low: Math.floor(rate.lo * 10) / 10,
+      high: Math.ceil(rate.hi * 10) / 10,
       method: verified ? 'header-verified' : 'refill',
       unit: `${names.unit}/min`,
       ...(hdrLimit !== undefined ? { header: hdrLimit } : {}),
-      ...(hdrLimit !== undefined && !verified ? { note: `header says ${hdrLimit}, behaviour says ${Math.round(rate.mid)}/min` } : {}),
+      ...(note ? { note: note.replace(/^; /, '') } : {}),
     });
   }
   if (o.want.burst) {
     const verified = hdrLimit !== undefined && within(hdrLimit, burst.mid);
     findings.push({
       name: names.burst as 'burst',
-      value: verified ? hdrLimit : Math.round(burst.mid),
-      low: Math.floor(burst.lo),
-      high: Math.ceil(burst.hi),
+      value: verified ? hdrLimit : Math.round(burst.mid * 100) / 100,
+      low: Math.floor(burst.lo * 100) / 100,
+      high: Math.ceil(burst.hi * 100) / 100,
       method: verified ? 'header-verified' : 'onset',
       unit: names.unit,
       ...(hdrLimit !== undefined ? { header: hdrLimit } : {}),
+      ...(hdrLimit !== undefined && !verified ? { note: `bucket capacity ${Math.round(burst.mid * 100) / 100} ≠ the header's ${hdrLimit}` } : {}),
     });
   }
   if (o.want.window) {
-    const sec = burst.mid / rf.mid / 1000;
+    const sec = burst.mid / (rate.mid / MINUTE) / 1000;
     findings.push({
       name: 'sub_minute',
       value: Math.round(sec * 1000) / 1000,
-      low: Math.max(0, burst.lo / rf.hi / 1000),
-      high: burst.hi / Math.max(rf.lo, 1e-12) / 1000,
+      low: Math.max(0, burst.lo / fit.r.hi / 1000),
+      high: burst.hi / Math.max(fit.r.lo, 1e-12) / 1000,
       method: 'derived',
       unit: `s (${dim} burst / refill)`,
       note: windowName(sec),

@@ -72,6 +72,8 @@ export const REQUEST_COLUMNS: readonly Column<AttemptRecord>[] = [
   col('ratelimit_reset_tokens_ms', (r) => ms(r.rateLimit?.resetTokensMs)),
   col('bytes_in', (r) => int(r.bytesIn)),
   col('error_message', (r) => oneLine(r.errorMessage)),
+  // A retry's first planned send (empty on first attempts): response time from there is what the user waited.
+  col('first_targeted_start_ms', (r) => ms(r.firstTargetedStartMs)),
 ];
 
 export const TIMESERIES_COLUMNS: readonly Column<SeriesRow>[] = [

@@ -1,4 +1,3 @@
-// Rename to merge-command.ts when src/index.ts exports mergeRuns (kept out of the build until then, so it stays green).
 import type { CommandModule } from 'yargs';
 import { formatSummaryTable, mergeRuns } from '../index.js';
 import { EXIT } from './exit.js';
