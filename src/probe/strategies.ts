@@ -174,7 +174,11 @@ export function* rateProbe(k: Knowledge, o: RateProbeOptions): ProbeGen {
 
   // Token stages stay under the request rate (refusals of the other dimension teach nothing).
   const reqR = dim === 'tokens' ? k.requests?.rPerMs : undefined;
-  const gapFor = (n: number) => (reqR ? Math.ceil(n / (0.7 * reqR)) : 0);
+  // A sub-minute request layer (window B/r well under a minute) likely has a token twin
+  // (TPS = TPM/60): a request larger than that layer passes only when the layer is full, so
+  // token stages are spaced by 1.1 windows and the per-minute bucket is what they measure.
+  const layerMs = dim === 'tokens' && k.requests && k.requests.burst / k.requests.rPerMs < 30_000 ? k.requests.burst / k.requests.rPerMs : 0;
+  const gapFor = (n: number) => Math.max(reqR ? Math.ceil(n / (0.7 * reqR)) : 0, Math.ceil(1.1 * layerMs));
 
   // Ramp: floods from a full bucket until the first refusal in this dimension.
   let f = dim === 'requests' ? 4 : Math.min(4, maxFlood);
@@ -209,7 +213,7 @@ export function* rateProbe(k: Knowledge, o: RateProbeOptions): ProbeGen {
     if (s.capped) return undetermined(`stopped by the ${s.capped} cap`, T.admittedTotal());
     if (s.other > 0 && s.ok === 0) return undetermined(`requests fail with ${s.attempts.find((a) => a.result && a.result.outcome !== 'ok')?.result?.outcome}`);
     if (dim === 'tokens' && u < maxPrompt) u = Math.min(maxPrompt, u * 2);
-    else f = Math.min(maxFlood, f * 2);
+    else f = Math.min(maxFlood, dim === 'requests' ? Math.ceil(f * 1.5) : f * 2); // ×1.5: at most ≈ B/2 refusals in the last flood
     if (dim === 'tokens' && u >= maxPrompt && f >= maxFlood && step > 60) return undetermined('ramp did not reach a 429', T.admittedTotal());
   }
   // Tokens: refine the level left with halving single requests (bisection of the remainder).
@@ -269,6 +273,8 @@ export function* rateProbe(k: Knowledge, o: RateProbeOptions): ProbeGen {
   let rEst = hdr ? hdr / MINUTE : depletedAt / MINUTE;
   let streamUnits = 0;
   let cycle = 0;
+  let clearanceStage = 0;
+  let clearanceAdmitted = 0;
   const burstReserve = dim === 'requests' ? 40 : 10;
   for (;;) {
     if (dim === 'tokens' && reqR) {
@@ -277,17 +283,25 @@ export function* rateProbe(k: Knowledge, o: RateProbeOptions): ProbeGen {
       u = Math.max(16, Math.min(maxPrompt, Math.max(need, Math.min(u, Math.ceil(depletedAt / (2 * targetUnits))))));
       if (fit) u = Math.max(1, Math.min(u, Math.floor(fit.B.lo * 0.9)));
     } else if (dim === 'tokens') u = Math.max(16, Math.min(u, Math.ceil(depletedAt / (2 * targetUnits))));
-    const d = Math.max(1, u / (1.5 * rEst));
+    if (layerMs > 0) u = Math.max(u, Math.min(maxPrompt, Math.ceil(1.5 * rEst * 1.1 * layerMs)));
+    const d = Math.max(1, u / (1.5 * rEst), 1.1 * layerMs);
     const n = Math.max(4, Math.min(24, Math.ceil((targetUnits / 3) * 1.5)));
     if (n > k.requestsLeft - burstReserve || n * k.costOf(u, 1) > k.usdLeft * 0.8) break;
     // Without a rate yet (no header, no fit): one clearance stage, gaps doubling from 25 ms
     // (how long the 429s take to clear gives the time scale, from a 1 s layer to an hour).
-    const clearance = !fit && !hdr && cycle === 0;
-    const offsets = clearance ? Array.from({ length: 14 }, (_, j) => 25 * (2 ** j - 1)) : Array.from({ length: n }, (_, j) => Math.round(j * d));
+    const clearance = !fit && !hdr && clearanceAdmitted < 2 && clearanceStage < 5 && layerMs === 0;
+    const g = 25 * 16 ** clearanceStage;
+    const offsets = clearance ? [0, g, 3 * g, 7 * g] : Array.from({ length: n }, (_, j) => Math.round(j * d));
+    if (clearance) clearanceStage++;
     const c = yield { strategy, name: clearance ? 'clearance' : `refill-${cycle}`, waitMs: gapFor(1), requests: offsets.map((offsetMs) => ({ offsetMs, promptTokens: Math.max(0, u - 1), maxTokens: 1 })) };
     cycle++;
     const got = T.add(c, (spec) => (dim === 'requests' ? 1 : spec.promptTokens + spec.maxTokens));
-    if (!clearance && got.refused === 0 && got.admitted > 0) {
+    if (clearance) {
+      clearanceAdmitted += got.admitted > 0 ? c.ok : 0;
+      streamUnits += got.admitted;
+      if (clearanceAdmitted < 2) continue;
+    }
+    if (got.refused === 0 && got.admitted > 0) {
       rEst *= 3;
       continue;
     }
@@ -295,7 +309,7 @@ export function* rateProbe(k: Knowledge, o: RateProbeOptions): ProbeGen {
       rEst /= 3;
       streamUnits += 0;
     }
-    streamUnits += got.admitted;
+    if (!clearance) streamUnits += got.admitted;
     fit = fitNow();
     if (fit) rEst = fit.r.mid;
     if (fit && streamUnits >= targetUnits * u && (fit.r.hi - fit.r.lo) <= 0.03 * fit.r.mid) break;
@@ -357,7 +371,11 @@ export function* rateProbe(k: Knowledge, o: RateProbeOptions): ProbeGen {
       method: verified ? 'header-verified' : 'onset',
       unit: names.unit,
       ...(hdrLimit !== undefined ? { header: hdrLimit } : {}),
-      ...(hdrLimit !== undefined && !verified ? { note: `bucket capacity ${Math.round(burst.mid * 100) / 100} ≠ the header's ${hdrLimit}` } : {}),
+      ...(hdrLimit !== undefined && !verified
+        ? { note: `bucket capacity ${Math.round(burst.mid * 100) / 100} ≠ the header's ${hdrLimit}` }
+        : layerMs > 0
+          ? { note: `per-minute token bucket; requests show a ${(layerMs / 1000).toFixed(1)} s layer, so a token layer of about ${Math.round((rate.mid * layerMs) / MINUTE)} tokens is likely (not measured)` }
+          : {}),
     });
   }
   if (o.want.window) {

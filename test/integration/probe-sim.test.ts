@@ -1,7 +1,9 @@
 /**
  * The probe in virtual time against the mock with limits unknown to the probe call (random
- * per seed): headers on and off, burst = refill and a per-second layer. Each limit within 5%
- * (context exactly), within budget and request cap.
+ * per seed): headers on and off, burst = refill, a per-second layer (RPS = RPM/60, TPS =
+ * TPM/60), and burst ≠ refill (a request bucket of random capacity in front of the mock).
+ * Each limit within 5% (context exactly), within budget and request cap. Every case prints
+ * its requests and simulated cost (docs/probe.md tables them).
  */
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../src/plan/rng.js';
@@ -16,10 +18,7 @@ describe('probe in virtual time', () => {
   for (const seed of [1, 2, 3]) {
     for (const headers of [true, false]) {
       for (const subMinute of ['none', '1s'] as const) {
-        // KNOWN FAILING (see docs/probe.md, "Left to do"): the per-second layer (burst ≈ RPM/60, a few
-        // requests) and seed 3 headers-off (refill cycles end before the interval closes).
-        const known = subMinute === '1s' || (seed === 3 && !headers);
-        (known ? it.skip : it)(`seed ${seed}, headers ${headers ? 'on' : 'off'}, sub-minute ${subMinute}`, async () => {
+        it(`seed ${seed}, headers ${headers ? 'on' : 'off'}, sub-minute ${subMinute}`, async () => {
           const rng = createRng(seed, 'probe-test');
           const rpm = rng.int(60, 150);
           const tpm = rng.int(60_000, 200_000);
@@ -38,9 +37,32 @@ describe('probe in virtual time', () => {
           expect(r.spentUsd).toBeLessThanOrEqual(budgetUsd);
           expect(r.peakCommittedUsd).toBeLessThanOrEqual(budgetUsd);
           expect(r.requests).toBeLessThanOrEqual(maxRequests);
-          console.log(`seed ${seed} headers ${headers} ${subMinute}: rpm ${rpm} tpm ${tpm} ctx ${contextWindow} → ${L.map((l) => `${l.name}=${l.value}(${l.method})`).join(' ')}; ${r.requests} requests, $${r.spentUsd.toFixed(4)}, ${(r.elapsedMs / 60000).toFixed(1)} simulated min in ${wall.toFixed(0)} ms; ${JSON.stringify(r.perStrategy)}`);
+          console.log(`| ${seed} | ${headers ? 'on' : 'off'} | ${subMinute} | rpm ${rpm}, burst ${(subMinute === '1s' ? rpm / 60 : rpm).toFixed(2)}, tpm ${tpm}, ctx ${contextWindow} | ${L.filter((l) => ['rpm', 'burst', 'tpm', 'context'].includes(l.name)).map((l) => `${l.name} ${l.value} (${l.method})`).join(', ')} | ${r.requests} | $${r.spentUsd.toFixed(4)} | ${(r.elapsedMs / 60000).toFixed(1)} min / ${wall.toFixed(0)} ms |`);
         });
       }
+    }
+  }
+
+  // Burst ≠ refill: a request bucket of capacity C refilled at R per minute in front of the mock
+  // (the mock's own RPM 10× higher, so its headers name a limit the behaviour contradicts).
+  // Odd seeds: C well under R; even seeds: C 1.5–3× R.
+  for (const seed of [1, 2, 3, 4]) {
+    for (const headers of [true, false]) {
+      it(`burst ≠ refill, seed ${seed}, headers ${headers ? 'on' : 'off'}`, async () => {
+        const rng = createRng(seed, 'probe-burst');
+        const rpm = rng.int(60, 150);
+        const capacity = seed % 2 ? rng.int(5, Math.floor(rpm / 3)) : rng.int(Math.ceil(1.5 * rpm), 3 * rpm);
+        const budgetUsd = 0.5;
+        const maxRequests = 800;
+        const r = await probeSimulated({ mock: { profile: 'qwen2', rpm: 10 * rpm, tpm: 2_000_000, contextWindow: 16_000, seed }, requestBucket: { capacity, perMinute: rpm }, only: ['rpm', 'burst', 'sub_minute'], headers, prices, budgetUsd, maxRequests });
+        const L = r.limits;
+        close(val(L, 'rpm')?.value, rpm);
+        close(val(L, 'burst')?.value, capacity);
+        expect(val(L, 'sub_minute')?.note).toMatch(/burst ≠ refill/);
+        expect(r.spentUsd).toBeLessThanOrEqual(budgetUsd);
+        expect(r.requests).toBeLessThanOrEqual(maxRequests);
+        console.log(`| burst≠refill ${seed} | ${headers ? 'on' : 'off'} | rpm ${rpm}, capacity ${capacity} | rpm ${val(L, 'rpm')?.value} (${val(L, 'rpm')?.method}), burst ${val(L, 'burst')?.value} | ${r.requests} | $${r.spentUsd.toFixed(5)} | ${(r.elapsedMs / 60000).toFixed(1)} min |`);
+      });
     }
   }
 
@@ -50,5 +72,6 @@ describe('probe in virtual time', () => {
     expect(r.peakCommittedUsd).toBeLessThanOrEqual(0.002);
     expect(r.spentUsd).toBeLessThanOrEqual(0.002);
     expect(r.undetermined.length).toBeGreaterThan(0);
+    console.log(`| tiny budget | on | rpm 100, tpm 100000 | undetermined: ${r.undetermined.length} | ${r.requests} | $${r.spentUsd.toFixed(5)} (peak committed $${r.peakCommittedUsd.toFixed(5)}) |`);
   });
 });
