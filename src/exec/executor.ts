@@ -55,6 +55,8 @@ export async function execute(opts: ExecutorOptions): Promise<ExecutionResult> {
   const abortRequests = new AbortController();
   // Every in-flight attempt listens to this one signal: thousands of listeners are expected.
   setMaxListeners(0, abortRequests.signal);
+  // Sleeps (arrivals, think time, retry waits) listen to the stop signal: many at once is normal.
+  if (stop) setMaxListeners(0, stop);
   let nextId = 0;
   let attempts = 0;
   let dropped = 0;
