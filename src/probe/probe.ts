@@ -27,6 +27,8 @@ export interface ProbeOptions {
   signal?: AbortSignal;
   /** Refill precision: units admitted per rate measurement (default 40 ≈ 2.5%). */
   targetUnits?: number;
+  /** Timing slack of the bucket fit, ms (default 0). Any slack admits the degenerate fit (r → ∞, B ≈ 1) when events are at distinct times: keep 0 unless the events are coarse. */
+  timingSlackMs?: number;
 }
 
 export interface ProbeResult {
@@ -51,6 +53,7 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
     requestsLeft: o.maxRequests,
     usdLeft: o.budgetUsd,
     costOf: (p, m) => worstCaseUsd(o.prices, p, m),
+    ...(o.timingSlackMs ? { slackMs: o.timingSlackMs } : {}),
   };
   let id = 0;
   const ctx = {

@@ -33,6 +33,8 @@ export interface Knowledge {
   usdLeft: number;
   /** Worst-case USD of one request. */
   costOf: (promptTokens: number, maxTokens: number) => number;
+  /** Timing slack of the bucket fit (ms): 0 in virtual time, a few ms live (send → arrival jitter). */
+  slackMs?: number;
 }
 
 type Dim = 'requests' | 'tokens';
@@ -259,9 +261,9 @@ export function* rateProbe(k: Knowledge, o: RateProbeOptions): ProbeGen {
     const wide = { bLo: Math.max(0.5, u * 0.5, 0.25), bHi: 4 * A + 4 * u, rLo: Math.max(1e-9, A / 3.6e6), rHi: Math.max(1e-6, (A + 4 * u) / 20) };
     const ev = events();
     // Near the last fit's rate first (a tight consistent band can fall between coarse grid points), else the wide box.
-    const near = fit && fit.score === 0 ? fitBucket(ev, { ...wide, rLo: fit.r.lo / 2, rHi: fit.r.hi * 2 }, 0, 200) : undefined;
+    const near = fit && fit.score === 0 ? fitBucket(ev, { ...wide, rLo: fit.r.lo / 2, rHi: fit.r.hi * 2 }, k.slackMs ?? 0, 200) : undefined;
     if (near && near.score === 0) return near;
-    const w = fitBucket(ev, wide, 0, 160);
+    const w = fitBucket(ev, wide, k.slackMs ?? 0, 160);
     return near && w && near.score < w.score ? near : w;
   };
 
@@ -293,7 +295,7 @@ export function* rateProbe(k: Knowledge, o: RateProbeOptions): ProbeGen {
     const g = 25 * 16 ** clearanceStage;
     const offsets = clearance ? [0, g, 3 * g, 7 * g] : Array.from({ length: n }, (_, j) => Math.round(j * d));
     if (clearance) clearanceStage++;
-    const c = yield { strategy, name: clearance ? 'clearance' : `refill-${cycle}`, waitMs: gapFor(1), requests: offsets.map((offsetMs) => ({ offsetMs, promptTokens: Math.max(0, u - 1), maxTokens: 1 })) };
+    const c = yield { strategy, name: clearance ? 'clearance' : `refill-${cycle}`, waitMs: gapFor(1), requests: offsets.map((offsetMs) => ({ offsetMs, promptTokens: dim === 'requests' ? u : Math.max(1, u - 1), maxTokens: 1 })) };
     cycle++;
     const got = T.add(c, (spec) => (dim === 'requests' ? 1 : spec.promptTokens + spec.maxTokens));
     if (clearance) {
@@ -327,7 +329,7 @@ export function* rateProbe(k: Knowledge, o: RateProbeOptions): ProbeGen {
     if (dim === 'requests') {
       const kk = Math.max(0, Math.ceil(fit.B.mid) - 1);
       const tau = Math.max(1, Math.round((kk + 1 - fit.B.mid) / fit.r.mid));
-      reqs = [...flood(kk, 1), { offsetMs: tau, promptTokens: 0, maxTokens: 1 }];
+      reqs = [...flood(kk, 1), { offsetMs: tau, promptTokens: 1, maxTokens: 1 }];
     } else {
       const xTok = Math.round(fit.B.mid);
       if (xTok - 1 > maxPrompt) break;

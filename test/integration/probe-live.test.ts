@@ -1,0 +1,48 @@
+/**
+ * One short live probe against the HTTP mock (real sockets, wall clock) and the same
+ * configuration in virtual time: the two must agree. A per-second layer keeps it short
+ * (RPM 600 → a bucket of 10 requests refilled at 10/s). Tolerance: each live value within 5% of
+ * the simulated one and of the truth, and both name the same window.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMockServer, type MockServer } from '../../mock-server/index.js';
+import { probeHttp } from '../../src/probe/http.js';
+import { probeSimulated } from '../../src/probe/sim.js';
+import type { LimitFinding } from '../../src/probe/types.js';
+
+const prices = { inputPerMTokens: 0.2, outputPerMTokens: 0.6 };
+const rpm = 600;
+const mockOpts = { profile: 'qwen2', rpm, tpm: 10_000_000, contextWindow: 8_192, seed: 7, enforcement: { subMinute: '1s' as const }, latency: { ttftMs: 5, tokensPerSecond: 1000, jitter: 0 } };
+const probeOpts = { prices, budgetUsd: 0.05, maxRequests: 300, only: ['rpm', 'burst', 'sub_minute'] as const, targetUnits: 16 };
+const val = (ls: LimitFinding[], n: string) => ls.find((l) => l.name === n);
+const rel = (a: number | undefined, b: number | undefined) => Math.abs((a ?? NaN) - (b ?? NaN)) / (b ?? NaN);
+
+describe('probe live against the HTTP mock', () => {
+  let mock: MockServer;
+  beforeAll(async () => {
+    mock = await createMockServer({ ...mockOpts, port: 0 });
+  });
+  afterAll(async () => {
+    await mock?.close();
+  });
+
+  it('agrees with the same configuration in virtual time', async () => {
+    const t = performance.now();
+    const live = await probeHttp({ ...probeOpts, only: [...probeOpts.only], baseUrl: `${mock.url}/v1`, dialect: 'openai', model: mock.core.defaultModel.id });
+    const wall = performance.now() - t;
+    const sim = await probeSimulated({ ...probeOpts, only: [...probeOpts.only], mock: mockOpts });
+    const row = (r: typeof live) => r.limits.map((l) => `${l.name} ${l.value} (${l.method})`).join(', ');
+    console.log(`live (${(wall / 1000).toFixed(1)} s real): ${row(live)}; ${live.requests} requests, $${live.spentUsd.toFixed(5)}`);
+    console.log(`sim  (${(sim.elapsedMs / 1000).toFixed(1)} s simulated): ${row(sim)}; ${sim.requests} requests, $${sim.spentUsd.toFixed(5)}`);
+    for (const n of ['rpm', 'burst']) {
+      expect(rel(val(live.limits, n)?.value, val(sim.limits, n)?.value)).toBeLessThanOrEqual(0.05);
+    }
+    expect(rel(val(live.limits, 'rpm')?.value, rpm)).toBeLessThanOrEqual(0.05);
+    expect(rel(val(live.limits, 'burst')?.value, rpm / 60)).toBeLessThanOrEqual(0.05);
+    expect(val(live.limits, 'sub_minute')?.note).toMatch(/per second/);
+    expect(val(sim.limits, 'sub_minute')?.note).toMatch(/per second/);
+    expect(live.requests).toBeLessThanOrEqual(probeOpts.maxRequests);
+    expect(live.spentUsd).toBeLessThanOrEqual(probeOpts.budgetUsd);
+    expect(wall).toBeLessThan(30_000);
+  }, 40_000);
+});
