@@ -20,7 +20,7 @@ afterAll(async () => {
 
 const CONTRACT_HEADER =
   'request_id,attempt,group,phase,targeted_start_ms,start_ms,first_byte_ms,first_token_ms,end_ms,status,outcome,error_code,prompt_tokens,completion_tokens,prompt_tokens_estimate,retry_after_ms';
-const FULL_HEADER = `${CONTRACT_HEADER},latency_ms,response_time_ms,ttft_ms,max_tokens,stream,ratelimit_remaining_requests,ratelimit_remaining_tokens,ratelimit_reset_requests_ms,ratelimit_reset_tokens_ms,bytes_in,error_message`;
+const FULL_HEADER = `${CONTRACT_HEADER},latency_ms,response_time_ms,ttft_ms,max_tokens,stream,ratelimit_remaining_requests,ratelimit_remaining_tokens,ratelimit_reset_requests_ms,ratelimit_reset_tokens_ms,bytes_in,error_message,first_targeted_start_ms`;
 
 const limited: AttemptRecord = {
   requestId: 7,
@@ -69,7 +69,7 @@ describe('CSV writers', () => {
     w.write({ requestId: 1, attempt: 1, group: 'g', phase: 'p', targetedStartMs: 5, endMs: 5, outcome: 'dropped', promptTokensEstimate: 3 });
     await w.close();
     const row = (await readFile(path, 'utf8')).split('\n')[1];
-    expect(row).toBe('1,1,g,p,5.000,,,,5.000,,dropped,,,,3,,,,,,,,,,,,');
+    expect(row).toBe('1,1,g,p,5.000,,,,5.000,,dropped,,,,3,,,,,,,,,,,,,');
   });
 
   it('writes only the header when there are no rows', async () => {
