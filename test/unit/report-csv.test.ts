@@ -58,7 +58,7 @@ describe('CSV writers', () => {
     expect(header.startsWith(`${CONTRACT_HEADER},`)).toBe(true);
     expect(row).toBe(
       '7,2,chat,steady,1000.000,1000.123,1040.500,,1041.000,429,rate_limited_tokens,rate_limit_exceeded,,,120,644.000,' +
-        '40.877,41.000,,256,true,,,,,,"Rate limit reached, ""TPM"""',
+        '40.877,41.000,,256,true,,,,,,"Rate limit reached, ""TPM""",',
     );
     expect(end).toBe('');
   });
