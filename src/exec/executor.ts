@@ -88,14 +88,7 @@ export async function execute(opts: ExecutorOptions): Promise<ExecutionResult> {
       },
       // A Dispatch must not throw for target failures; if it does anyway, keep the data.
       (err: unknown) => {
-        const res: AttemptResult = {
-          endMs: clock.now(),
-          outcome: 'network_error',
-          errorCode: 'E_DISPATCH',
-          errorMessage: String((err as Error)?.message ?? err),
-          promptTokensEstimate: req.promptTokens,
-          maxTokens: req.maxTokens,
-        };
+        const res = dispatchFailed(req, err, clock.now());
         record(req, attempt, res, targetedStartMs);
         return res;
       },
@@ -148,14 +141,7 @@ export async function execute(opts: ExecutorOptions): Promise<ExecutionResult> {
       })
       .catch((err: unknown) => {
         attempts++;
-        record(req, 1, {
-          endMs: clock.now(),
-          outcome: 'network_error',
-          errorCode: 'E_DISPATCH',
-          errorMessage: String((err as Error)?.message ?? err),
-          promptTokensEstimate: req.promptTokens,
-          maxTokens: req.maxTokens,
-        });
+        record(req, 1, dispatchFailed(req, err, clock.now()));
       });
 
   const sendTracked = (req: PlannedRequest): Promise<void> => {
@@ -278,5 +264,17 @@ export async function execute(opts: ExecutorOptions): Promise<ExecutionResult> {
     dropped,
     peakInFlight: inFlight.maxSeen,
     endMs: clock.now(),
+  };
+}
+
+/** A Dispatch must not throw for target failures; if one does anyway, the attempt is still data. */
+function dispatchFailed(req: PlannedRequest, err: unknown, endMs: number): AttemptResult {
+  return {
+    endMs,
+    outcome: 'network_error',
+    errorCode: 'E_DISPATCH',
+    errorMessage: String((err as Error)?.message ?? err),
+    promptTokensEstimate: req.promptTokens,
+    maxTokens: req.maxTokens,
   };
 }

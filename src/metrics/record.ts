@@ -22,15 +22,9 @@ export type Outcome = (typeof OUTCOMES)[number];
 
 export const RATE_LIMITED: readonly Outcome[] = ['rate_limited_requests', 'rate_limited_tokens', 'rate_limited_other'];
 
-export interface RateLimitHeaders {
-  limitRequests?: number;
-  limitTokens?: number;
-  remainingRequests?: number;
-  remainingTokens?: number;
-  /** ms until the bucket is full again (parsed from Go-style durations or RFC 3339). */
-  resetRequestsMs?: number;
-  resetTokensMs?: number;
-}
+/** The rate-limit headers seen on a response, parsed (one definition: the wire format's). */
+export type { RateLimitHeaders } from '../protocol/openai.js';
+import type { RateLimitHeaders } from '../protocol/openai.js';
 
 export interface AttemptRecord {
   requestId: number;

@@ -146,10 +146,7 @@ export const OPENAI_ERROR = {
   requestsType: 'requests',
 } as const;
 
-/**
- * Identical in shape to `RateLimitHeaders` in src/metrics/record.ts (protocol may not import
- * metrics, so it is declared here too; the two are structurally interchangeable).
- */
+/** The rate-limit headers of a response, parsed (AttemptRecord.rateLimit re-exports this type). */
 export interface RateLimitHeaders {
   limitRequests?: number;
   limitTokens?: number;

@@ -30,7 +30,7 @@ const allowed: Record<string, string[]> = {
   exec: ['plan', 'clock', 'errors', 'metrics/record'],
   client: ['exec', ...base, 'tokens', 'metrics/record', 'metrics/classify', 'mock-server/core'],
   metrics: ['exec', 'protocol', 'errors', 'metrics/record', 'metrics/classify'],
-  'metrics/record': [],
+  'metrics/record': ['protocol'],
   'metrics/classify': ['metrics/record', 'protocol', 'errors'],
   report: ['metrics', 'metrics/record', 'metrics/classify', 'exec', 'errors'],
   cli: ['index', 'errors', 'mock-server'],
