@@ -103,3 +103,35 @@ export function parseApiKeySpec(spec: string): [string, TenantConfig] {
   }
   return [key, cfg];
 }
+
+/**
+ * `--limiter-store memory|redis://HOST:PORT[/DB]` → MockServerOptions.limiterStore. Validates
+ * the form only (no connection; ioredis is not loaded here).
+ */
+export function parseLimiterStore(spec: string): 'memory' | string {
+  const flag = '--limiter-store';
+  if (spec === 'memory') return spec;
+  let u: URL | undefined;
+  try {
+    u = new URL(spec);
+  } catch {
+    u = undefined;
+  }
+  if (!u || (u.protocol !== 'redis:' && u.protocol !== 'rediss:') || u.hostname === '') bad(flag, spec, 'memory or redis://HOST:PORT');
+  return spec;
+}
+
+/** `--store-failure closed|open-local` → MockServerOptions.storeFailure. */
+export function parseStoreFailure(spec: string): 'closed' | 'open-local' {
+  if (spec === 'closed' || spec === 'open-local') return spec;
+  if (spec === 'fail-closed') return 'closed';
+  if (spec === 'fail-open-local') return 'open-local';
+  return bad('--store-failure', spec, 'closed or open-local');
+}
+
+/** `--store-instances N` → MockServerOptions.storeInstances (the N of open-local's limit / N). */
+export function parseStoreInstances(spec: string): number {
+  const n = Number(spec);
+  if (!(/^\d+$/.test(spec) && Number.isInteger(n) && n >= 1)) bad('--store-instances', spec, 'an integer ≥ 1');
+  return n;
+}

@@ -24,6 +24,7 @@ import { MockCore, type MockCoreOptions } from './core/core.js';
 import type { Reply } from './core/reply.js';
 import { DIALECT_NAMES, type DialectName } from './dialects/index.js';
 import { CHAT_COMPLETIONS_PATH, createHandlers, DASHSCOPE_NATIVE_PATH, MESSAGES_PATH } from './handlers.js';
+import { connectRedisStore, type LimiterStore } from './store/index.js';
 
 export { MockCore, createMockCore, type MockCoreOptions, type ChatAdmission, type Ticket, type ResolvedModel, type MockSettings } from './core/core.js';
 export type { MockState, ModelState, RejectionClass } from './core/state.js';
@@ -34,14 +35,21 @@ export { MemoryBucketStore } from './core/bucket.js';
 export { createHandlers } from './handlers.js';
 export { Referee, refereeRows, refereeCsv, REFEREE_COLUMNS, type TenantLedger, type RefereeRow, type RefereeColumn } from './core/referee.js';
 export { DIALECT_NAMES, type DialectName } from './dialects/index.js';
-export { parseFaultSpec, parseOverloadCapacity, parseOverloadWindow, parseApiKeySpec } from './cli-options.js';
+export { parseFaultSpec, parseOverloadCapacity, parseOverloadWindow, parseApiKeySpec, parseLimiterStore, parseStoreFailure, parseStoreInstances } from './cli-options.js';
 export { inProcess, readSse, type InProcessMock } from './testing.js';
+export * from './store/index.js';
 export type { TenantConfig, LimitChange } from './core/core.js';
 export type { LimitValues, Enforcement } from './core/rules.js';
 export type { OverloadOptions, FaultRule, FaultKind, CapacityModel, OverloadWindow } from './core/faults.js';
 export { getProfile, profileNames, type Profile, type ModelProfile } from './profiles/index.js';
 
-export interface MockServerOptions extends MockCoreOptions {
+export interface MockServerOptions extends Omit<MockCoreOptions, 'limiterStore'> {
+  /**
+   * Where limiter state lives: 'memory' (default, this process only), `redis://HOST:PORT`
+   * (shared by every mock instance on that Redis; ioredis is loaded only then), or a
+   * LimiterStore object (the server does not close it).
+   */
+  limiterStore?: 'memory' | string | LimiterStore;
   /** Bind address. Default 127.0.0.1. */
   host?: string;
   /** 0 (default) picks a free port. */
@@ -212,7 +220,21 @@ export async function createMockServer(opts: MockServerOptions = {}): Promise<Mo
   if (dispatch !== 'direct' && dispatch !== 'msw') issues.push({ path: 'dispatch', expected: "'direct' or 'msw'", found: JSON.stringify(dispatch) });
   if (issues.length) throw new ConfigError('invalid mock server options', issues);
   const host = bindHost;
-  const core = new MockCore(opts);
+  const { limiterStore: storeOpt, ...coreOpts } = opts;
+  let ownedStore: LimiterStore | undefined;
+  let limiterStore: LimiterStore | undefined;
+  if (typeof storeOpt === 'string' && storeOpt !== 'memory') {
+    const { parseRedisUrl } = await import('./store/redis.js');
+    parseRedisUrl(storeOpt);
+    ownedStore = limiterStore = await connectRedisStore(storeOpt);
+  } else if (typeof storeOpt === 'object') limiterStore = storeOpt;
+  let core: MockCore;
+  try {
+    core = new MockCore(limiterStore ? { ...coreOpts, limiterStore } : coreOpts);
+  } catch (e) {
+    await ownedStore?.close();
+    throw e;
+  }
   const handlers = createHandlers(core);
   const maxBody = core.settings.maxBodyBytes;
   const live = new Set<AbortController>();
@@ -315,7 +337,10 @@ export async function createMockServer(opts: MockServerOptions = {}): Promise<Mo
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         for (const ac of live) ac.abort();
-        server.close(() => resolve());
+        server.close(() => {
+          if (ownedStore) ownedStore.close().then(() => resolve(), () => resolve());
+          else resolve();
+        });
         server.closeAllConnections();
       });
       return closing;

@@ -107,7 +107,7 @@ function views(m: ModelLimits, rules: readonly LimitRule[], states: readonly (Bu
 }
 
 /** What each rule costs at admission, and what is checked (an OTPM rule only needs room for one token). */
-function costs(m: ModelLimits, rule: LimitRule, prompt: number, reserve: number): { check: number; debit: number } {
+export function costs(m: ModelLimits, rule: LimitRule, prompt: number, reserve: number): { check: number; debit: number } {
   let c: number;
   switch (rule.counts) {
     case 'requests':
@@ -130,7 +130,7 @@ function costs(m: ModelLimits, rule: LimitRule, prompt: number, reserve: number)
   return { check: c, debit: c };
 }
 
-function validate(m: ModelLimits, input: AdmissionInput): AdmissionDecision | number {
+export function validate(m: ModelLimits, input: AdmissionInput): AdmissionDecision | number {
   const prompt = input.promptTokens;
   const asked = input.maxTokens;
   if (asked !== undefined && asked > m.maxOutputTokens) {
@@ -147,7 +147,7 @@ function validate(m: ModelLimits, input: AdmissionInput): AdmissionDecision | nu
   return asked;
 }
 
-function dimensionOf(rule: LimitRule): Dimension {
+export function dimensionOf(rule: LimitRule): Dimension {
   return rule.counts === 'requests' || rule.counts === 'concurrent' ? 'requests' : 'tokens';
 }
 

@@ -21,6 +21,7 @@ import { validateChatBody, type ValidationResult } from './validate.js';
 import { validateAnthropicBody } from './validate-anthropic.js';
 import { nativeSuccess, toNativeError, validateNativeBody } from './dashscope-native.js';
 import { errorReply, rateLimitHeadersFor, retryAfterHeaders } from './wire.js';
+import { storeOutageReply } from '../store/outage.js';
 
 export { controlState, controlReset } from './control.js';
 
@@ -243,8 +244,11 @@ async function decide(core: MockCore, family: Family, text: string, signal: Abor
     for (const m of req.messages) chars += m.content.length;
     input.estimateTokens = Math.ceil(chars / 4);
   }
-  const a = core.admit(model, input, tenant, index, slowdown);
-  if (!a.ok) return rejection(core, a, model.id, tenant);
+  const a = core.shared ? await core.admitShared(model, input, tenant, index, slowdown) : core.admit(model, input, tenant, index, slowdown);
+  if (!a.ok) {
+    if ('outage' in a) return { reply: storeOutageReply(a.store, a.error, baseHeaders(core, a.index)), fatal: false };
+    return rejection(core, a, model.id, tenant);
+  }
 
   const t = a.ticket;
   const cpuMs = performance.now() - t0;

@@ -17,6 +17,8 @@ import { buildRules, LIMIT_VALUE_KEYS, type Enforcement, type LimitValues, type 
 import type { LimitsView } from './dialect-openai.js';
 import { planTiming, type LatencyModel, type Timing } from './latency.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
+import { SharedLimiter, unsupportedRules, type SharedReservation, type StoreFailureMode } from '../store/shared.js';
+import type { LimiterStore } from '../store/types.js';
 import { Counters, type MockState, type ModelState, type RejectionClass } from './state.js';
 
 export interface MockCoreOptions {
@@ -52,6 +54,17 @@ export interface MockCoreOptions {
   org?: string;
   /** Where bucket states live. Default: in memory. */
   store?: BucketStore;
+  /**
+   * A shared limiter store (mock-server/store): admission and settle go through it, atomically,
+   * so several mock instances enforce one limit. Absent (default): the in-process BucketStore.
+   */
+  limiterStore?: LimiterStore;
+  /** Shared store unreachable: 'closed' (default, 503 naming the outage) or 'open-local' (limit / storeInstances per instance). */
+  storeFailure?: StoreFailureMode;
+  /** N of 'open-local'. */
+  storeInstances?: number;
+  /** How long a shared reservation waits for its settle (ms). Default 600000. */
+  reservationTtlMs?: number;
   /** Wire dialect (openai, groq, azure, dashscope, anthropic). Default: the profile's; a dialect without a profile picks its own default profile. */
   dialect?: DialectName;
   /** Override every model's requests / tokens per day, Anthropic input / output tokens per minute, max concurrent requests. */
@@ -150,11 +163,22 @@ export interface Ticket {
   outputCharged?: number;
   /** Transport fault chosen for this request. */
   fault?: Fault;
+  /** Shared limiter store reservation, settled at finish. */
+  reservation?: SharedReservation;
 }
 
 export type ChatAdmission =
   | { ok: true; index: number; ticket: Ticket }
   | { ok: false; index: number; decision: Exclude<AdmissionDecision, { kind: 'admitted' }> };
+
+/** The shared limiter store was unreachable and the failure mode is 'closed'. */
+export interface StoreOutageAdmission {
+  ok: false;
+  outage: true;
+  index: number;
+  store: string;
+  error: string;
+}
 
 export interface MockSettings {
   seed: number;
@@ -202,6 +226,8 @@ export class MockCore {
   readonly dialect: DialectSpec;
   readonly settings: MockSettings;
   readonly store: BucketStore;
+  /** The shared limiter store, when configured (limiterStore). */
+  readonly shared: SharedLimiter | undefined;
   readonly defaultModel: ResolvedModel;
   readonly models: ReadonlyMap<string, ResolvedModel>;
   /** The per-tenant ledger of client behaviour (`referee.ledger()`; refereeRows() for CSV). */
@@ -322,6 +348,19 @@ export class MockCore {
       ]);
     }
     this.defaultModel = def;
+    if (opts.limiterStore) {
+      const bad: Issue[] = [];
+      for (const m of models.values()) for (const u of unsupportedRules(m)) bad.push({ path: `limiterStore (${m.id})`, expected: 'continuous-refill buckets with integer limits', found: u });
+      if (opts.maxConcurrent !== undefined || (opts.apiKeys && !Array.isArray(opts.apiKeys) && Object.values(opts.apiKeys as Record<string, TenantConfig>).some((c) => c.limits?.maxConcurrent !== undefined))) {
+        bad.push({ path: 'limiterStore', expected: 'no max-concurrent limit (not shared yet)', found: 'maxConcurrent' });
+      }
+      if (bad.length) throw new ConfigError('limits the shared limiter store cannot enforce', bad);
+      const so: ConstructorParameters<typeof SharedLimiter>[1] = { nowMs: () => this.clock.now() };
+      if (opts.storeFailure !== undefined) so.failure = opts.storeFailure;
+      if (opts.storeInstances !== undefined) so.instances = opts.storeInstances;
+      if (opts.reservationTtlMs !== undefined) so.reservationTtlMs = opts.reservationTtlMs;
+      this.shared = new SharedLimiter(opts.limiterStore, so);
+    } else this.shared = undefined;
     this.epochBase = opts.epochMs ?? Date.now() - this.clock.now();
     this.idSalt = hashSeed(seed, 'ids').toString(16).padStart(8, '0');
   }
@@ -472,6 +511,31 @@ export class MockCore {
     const now = this.clock.now();
     const m = this.modelFor(model, tenant);
     const d = admit(this.store, m, now, input, this.settings.admission);
+    return this.admitted(model, m, d, input, index, now, slowdown);
+  }
+
+  /**
+   * admit() through the shared limiter store (when `shared` is set): one atomic store call;
+   * an unreachable store in 'closed' mode gives a StoreOutageAdmission (the caller answers 503).
+   */
+  async admitShared(model: ResolvedModel, input: AdmissionInput, tenant?: Tenant | string, index?: number, slowdown = 1): Promise<ChatAdmission | StoreOutageAdmission> {
+    const shared = this.shared;
+    if (!shared) return this.admit(model, input, tenant, index, slowdown);
+    index ??= this.nextIndex++;
+    const m = this.modelFor(model, tenant);
+    const t = typeof tenant === 'string' ? this.tenantNamed(tenant) : tenant;
+    const generation = this.generation;
+    const a = await shared.admit(m, input, this.settings.admission, (t ?? this.defaultTenant).scope);
+    if (a.kind === 'outage') return { ok: false, outage: true, index, store: a.store, error: a.error };
+    const r = this.admitted(model, m, a.decision, input, index, this.clock.now(), slowdown);
+    if (r.ok) {
+      if (a.reservation) r.ticket.reservation = a.reservation;
+      r.ticket.generation = generation;
+    }
+    return r;
+  }
+
+  private admitted(model: ResolvedModel, m: ResolvedModel, d: AdmissionDecision, input: AdmissionInput, index: number, now: number, slowdown: number): ChatAdmission {
     const pm = this.modelCounters(model.id);
     if (d.kind !== 'admitted') {
       this.counters.rejected[REJECTION_OF[d.kind](d)]++;
@@ -509,6 +573,7 @@ export class MockCore {
   /** `ticket` has produced `generated` tokens so far: charges output limits in 'generated' mode (Anthropic OTPM, in real time). */
   progress(ticket: Ticket, generated: number): void {
     if (ticket.done || ticket.generation !== this.generation || ticket.model.charge !== 'generated') return;
+    if (ticket.reservation) return; // shared store: generated output is charged once, at settle
     const delta = generated - (ticket.outputCharged ?? 0);
     if (delta <= 0) return;
     ticket.outputCharged = generated;
@@ -531,7 +596,11 @@ export class MockCore {
     c.promptTokens += ticket.promptTokens;
     c.completionTokens += completionTokens;
     const now = this.clock.now();
-    if (this.settings.refundUnused && ticket.model.charge !== 'generated') {
+    if (ticket.reservation && this.shared) {
+      const unused = ticket.cost - ticket.promptTokens - completionTokens;
+      if (this.settings.refundUnused && ticket.model.charge !== 'generated' && unused > 0) c.refundedTokens += unused;
+      void this.shared.settle(ticket.reservation, unused, completionTokens, this.settings.refundUnused);
+    } else if (this.settings.refundUnused && ticket.model.charge !== 'generated') {
       const unused = ticket.cost - ticket.promptTokens - completionTokens;
       if (unused > 0) {
         refundTokens(this.store, ticket.model, now, unused);
@@ -621,6 +690,7 @@ export class MockCore {
         enforcement: this.enforcement,
         limitChanges: this.changes.length,
       },
+      ...(this.shared ? { limiterStore: this.shared.state() } : {}),
     };
   }
 

@@ -5,6 +5,7 @@
  */
 import type { BucketView } from './bucket.js';
 import type { Enforcement, RuleName } from './rules.js';
+import type { LimiterStoreState } from '../store/shared.js';
 
 /** Rejection classes, named after the harness's outcome classes where one exists. */
 export const REJECTION_CLASSES = [
@@ -97,4 +98,6 @@ export interface MockState {
     enforcement?: Enforcement;
     limitChanges?: number;
   };
+  /** The shared limiter store, when one is configured: kind, failure mode, outage intervals (instance clock, ms). */
+  limiterStore?: LimiterStoreState;
 }

@@ -91,7 +91,7 @@ export interface LimiterStore {
 export class StoreUnavailableError extends Error {
   constructor(
     readonly store: string,
-    readonly cause: unknown,
+    override readonly cause: unknown,
   ) {
     super(`limiter store ${store} unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
     this.name = 'StoreUnavailableError';
