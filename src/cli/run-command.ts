@@ -22,6 +22,8 @@ interface RunArgs {
   sim?: boolean;
   shard?: string;
   'start-at'?: number;
+  concurrency?: string;
+  set?: string[];
 }
 
 export function runCommand(setExit: (code: number) => void): CommandModule<object, RunArgs> {
@@ -41,6 +43,8 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
         .option('dialect', { type: 'string', describe: 'openai | azure | dashscope | anthropic | groq' })
         .option('rate', { type: 'string', describe: 'Arrival rate for every phase: N (per second), "N/s" or "N/min"' })
         .option('duration', { type: 'string', describe: 'Duration of every phase: seconds, or "30s", "2m"' })
+        .option('concurrency', { type: 'string', describe: 'Every phase becomes a closed loop of N workers' })
+        .option('set', { type: 'string', array: true, describe: 'Set any scenario field: path.to.field=value (repeatable), e.g. phases[0].arrival.rate=20' })
         .option('shard', { type: 'string', describe: 'Run shard i of N (0-based), e.g. 0/3: this process sends only its stripe of the schedule' })
         .option('start-at', { type: 'number', describe: 'Epoch ms at which every shard starts (with --shard)' })
         .option('sim', { type: 'boolean', describe: "Run in virtual time against the mock's core (mock targets): an hour in seconds, deterministic" })
@@ -57,6 +61,8 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
         duration: a.duration,
         seed: a.seed,
         outDir: a.out,
+        concurrency: a.concurrency,
+        set: a.set,
       });
       if (a.sim) scenario = { ...scenario, mode: 'sim' };
       const shard = a.shard === undefined ? undefined : parseShardSpec(a.shard);

@@ -4,6 +4,7 @@
  * edited path is reported under the flag's name. A general `--set path=value` is one more
  * edit (see `Edits.set`).
  */
+import { parse as parseYaml } from 'yaml';
 import { ConfigError, type Issue } from '../errors.js';
 import { parseScenario } from './parse.js';
 import { parsePath, setAt, type PathSegment } from './paths.js';
@@ -28,6 +29,10 @@ export interface Overrides {
   duration?: number | string;
   seed?: number | string;
   outDir?: string;
+  /** `--concurrency N`: every phase becomes a closed loop of N workers. */
+  concurrency?: number | string;
+  /** `--set path.to.field=value` (repeatable): any field; values are YAML scalars or flow collections. */
+  set?: readonly string[];
 }
 
 /** Numbers typed on a command line arrive as strings; the schema wants numbers for these. */
@@ -94,6 +99,27 @@ export function applyOverrides(scenario: Scenario, o: Overrides): Scenario {
     const duration = numeric(o.duration);
     input.phases.forEach((_, i) => edits.set(['phases', i, 'duration'], duration, '--duration'));
   }
+  if (o.concurrency !== undefined) {
+    const n = numeric(o.concurrency);
+    input.phases.forEach((p, i) => {
+      delete p.arrival;
+      edits.set(['phases', i, 'concurrency'], n, '--concurrency');
+    });
+  }
+  for (const assignment of o.set ?? []) {
+    const eq = assignment.indexOf('=');
+    let path: PathSegment[] | undefined;
+    try {
+      path = eq > 0 ? parsePath(assignment.slice(0, eq).trim()) : undefined;
+    } catch {
+      path = undefined;
+    }
+    if (!path || path.length === 0) {
+      problems.push({ path: '--set', expected: 'path.to.field=value (e.g. phases[0].arrival.rate=20)', found: JSON.stringify(assignment) });
+      continue;
+    }
+    edits.set(path, parseValue(assignment.slice(eq + 1)), `--set ${assignment.slice(0, eq).trim()}`);
+  }
   if (o.seed !== undefined) edits.set(['seed'], numeric(o.seed), '--seed');
   if (o.outDir !== undefined) edits.set(['output', 'dir'], o.outDir, '--out');
 
@@ -106,6 +132,15 @@ export function applyOverrides(scenario: Scenario, o: Overrides): Scenario {
   }
   if (problems.length > 0 || !result) throw new ConfigError('invalid overrides', dedupe(problems));
   return result;
+}
+
+/** A --set value: YAML, so `20`, `true`, `1200/min`, `{dist: uniform, min: 1, max: 9}` all read naturally. */
+function parseValue(text: string): unknown {
+  try {
+    return parseYaml(text);
+  } catch {
+    return text;
+  }
 }
 
 /** Peak rate (req/s) of a shaped arrival in input form (rates are numbers there: toInput writes req/s). */
