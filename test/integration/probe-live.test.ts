@@ -1,8 +1,10 @@
 /**
  * One short live probe against the HTTP mock (real sockets, wall clock) and the same
  * configuration in virtual time: the two must agree. A per-second layer keeps it short
- * (RPM 600 → a bucket of 10 requests refilled at 10/s). Tolerance: each live value within 5% of
- * the simulated one and of the truth, and both name the same window.
+ * (RPM 600 → a bucket of 10 requests refilled at 10/s). Tolerance: rpm and burst live within
+ * 10% of the simulated values and of the truth, and both name the same window. The fit reads
+ * send times; on a loaded machine (other test files in parallel) the event loop delays sends by
+ * tens of ms, i.e. up to ~0.5 of a request on this 1 s window (alone: ≤ 3.2% observed).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMockServer, type MockServer } from '../../mock-server/index.js';
@@ -35,10 +37,12 @@ describe('probe live against the HTTP mock', () => {
     console.log(`live (${(wall / 1000).toFixed(1)} s real): ${row(live)}; ${live.requests} requests, $${live.spentUsd.toFixed(5)}`);
     console.log(`sim  (${(sim.elapsedMs / 1000).toFixed(1)} s simulated): ${row(sim)}; ${sim.requests} requests, $${sim.spentUsd.toFixed(5)}`);
     for (const n of ['rpm', 'burst']) {
-      expect(rel(val(live.limits, n)?.value, val(sim.limits, n)?.value)).toBeLessThanOrEqual(0.05);
+      expect(rel(val(live.limits, n)?.value, val(sim.limits, n)?.value)).toBeLessThanOrEqual(0.1);
     }
-    expect(rel(val(live.limits, 'rpm')?.value, rpm)).toBeLessThanOrEqual(0.05);
-    expect(rel(val(live.limits, 'burst')?.value, rpm / 60)).toBeLessThanOrEqual(0.05);
+    expect(rel(val(sim.limits, 'rpm')?.value, rpm)).toBeLessThanOrEqual(0.05);
+    expect(rel(val(sim.limits, 'burst')?.value, rpm / 60)).toBeLessThanOrEqual(0.05);
+    expect(rel(val(live.limits, 'rpm')?.value, rpm)).toBeLessThanOrEqual(0.1);
+    expect(rel(val(live.limits, 'burst')?.value, rpm / 60)).toBeLessThanOrEqual(0.1);
     expect(val(live.limits, 'sub_minute')?.note).toMatch(/per second/);
     expect(val(sim.limits, 'sub_minute')?.note).toMatch(/per second/);
     expect(live.requests).toBeLessThanOrEqual(probeOpts.maxRequests);
