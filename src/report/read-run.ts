@@ -18,6 +18,7 @@ import { createInterface } from 'node:readline';
 import { parse } from 'csv-parse';
 import { ConfigError } from '../errors.js';
 import type { HistogramStats } from '../metrics/histogram.js';
+import type { ThresholdResult } from '../metrics/thresholds.js';
 import { OUTCOMES, type Outcome } from '../metrics/record.js';
 import type { Summary } from '../metrics/summary.js';
 import { columnNames, SUMMARY_COLUMNS, TIMESERIES_COLUMNS } from './columns.js';
@@ -29,6 +30,8 @@ export const RUN_FILES = {
   scenario: 'scenario.resolved.json',
   mockState: 'mock-state.json',
   referee: 'referee.csv',
+  thresholds: 'thresholds.json',
+  policies: 'policies.csv',
   html: 'report.html',
   compare: 'compare.csv',
 } as const;
@@ -244,7 +247,25 @@ export interface RunData {
   mockState?: unknown;
   /** referee.csv rows (the mock's per-tenant ledger of client retry behaviour), when present. */
   referee?: CsvRecord[];
+  /** thresholds.json (one result per threshold, in order), when the run had thresholds. */
+  thresholds?: ThresholdResult[];
   errors: ErrorGroup[];
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * thresholds.json → ThresholdResult[]. Entries without a string `expr` and a boolean `ok` are
+ * left out; a file that is not an array is a ConfigError naming it.
+ */
+export async function readThresholdResults(path: string): Promise<ThresholdResult[]> {
+  const v = await readJson(path);
+  if (!Array.isArray(v)) throw new ConfigError(`${path}: expected an array of threshold results, found ${v === null ? 'null' : typeof v}`);
+  return v.filter((r): r is ThresholdResult => isRecord(r) && typeof r.expr === 'string' && typeof r.ok === 'boolean').map((r) => ({
+    ...r,
+    scope: isRecord(r.scope) ? r.scope : { phase: 'total', group: '*' },
+    abortOnFail: r.abortOnFail === true,
+  })) as ThresholdResult[];
 }
 
 export async function readRun(dir: string): Promise<RunData> {
@@ -256,6 +277,7 @@ export async function readRun(dir: string): Promise<RunData> {
   const msPath = join(dir, RUN_FILES.mockState);
   const rqPath = join(dir, RUN_FILES.requests);
   const refPath = join(dir, RUN_FILES.referee);
+  const thPath = join(dir, RUN_FILES.thresholds);
   return {
     dir,
     summaries,
@@ -263,9 +285,70 @@ export async function readRun(dir: string): Promise<RunData> {
     scenario: existsSync(scPath) ? await readJson(scPath) : undefined,
     mockState: existsSync(msPath) ? await readJson(msPath) : undefined,
     referee: existsSync(refPath) ? await readCsvRecords(refPath) : undefined,
+    thresholds: existsSync(thPath) ? await readThresholdResults(thPath) : undefined,
     // the breakdown streams requests.csv: skip it when the summary says every attempt was ok
     errors: existsSync(rqPath) && summaries.some((s) => s.counts.ok < s.attempts + s.counts.dropped) ? await readErrorBreakdown(rqPath) : [],
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// a policy matrix's output directory: policies.csv plus one run directory per policy
+
+/** True when DIR holds a policy matrix's policies.csv (and is not itself a single run). */
+export function isMatrixDir(dir: string): boolean {
+  return existsSync(join(dir, RUN_FILES.policies)) && !existsSync(join(dir, RUN_FILES.summary));
+}
+
+export interface MatrixPolicy {
+  name: string;
+  /** The policy's run directory (DIR/<name>). */
+  dir: string;
+  /** DIR/<name>/report.html exists. */
+  hasReport: boolean;
+  /** The policy's thresholds.json, when present. */
+  thresholds?: ThresholdResult[];
+  /** client.retry from the policy's scenario.resolved.json, when present. */
+  retry?: unknown;
+  /** The policy's summary: interrupted (a threshold abort or a signal). */
+  interrupted?: boolean;
+}
+
+/** Everything the matrix report shows, read from a matrix output directory. */
+export interface MatrixData {
+  dir: string;
+  /** policies.csv: one record per policy and group (group "total" for the policy's total). */
+  rows: CsvRecord[];
+  /** Per policy, in policies.csv order. */
+  policies: MatrixPolicy[];
+  /** The first policy's scenario.resolved.json (the workload is the same for all). */
+  scenario?: unknown;
+}
+
+export async function readMatrix(dir: string): Promise<MatrixData> {
+  assertRunDir(dir, 'matrix directory');
+  const path = requireFile(dir, RUN_FILES.policies);
+  const rows = await readCsvRecords(path);
+  checkHeader(path, rows, ['policy', 'group']);
+  const names = [...new Set(rows.map((r) => r.policy ?? ''))].filter(Boolean);
+  let scenario: unknown;
+  const policies: MatrixPolicy[] = [];
+  for (const name of names) {
+    const pdir = join(dir, name);
+    const p: MatrixPolicy = { name, dir: pdir, hasReport: existsSync(join(pdir, RUN_FILES.html)) };
+    const th = join(pdir, RUN_FILES.thresholds);
+    if (existsSync(th)) p.thresholds = await readThresholdResults(th);
+    const sc = join(pdir, RUN_FILES.scenario);
+    if (existsSync(sc)) {
+      const s = await readJson(sc);
+      scenario ??= s;
+      const retry = isRecord(s) && isRecord(s.client) ? s.client.retry : undefined;
+      if (retry !== undefined) p.retry = retry;
+    }
+    const sm = join(pdir, RUN_FILES.summary);
+    if (existsSync(sm)) p.interrupted = (await readCsvRecords(sm)).some((r) => r.interrupted === 'true');
+    policies.push(p);
+  }
+  return { dir, rows, policies, scenario };
 }
 
 /** Column names summary.csv is expected to carry (for tests and docs). */

@@ -183,16 +183,45 @@ describe('report.html', () => {
     expect(embeddedData(html3).limits).toEqual({ rpm: 60, tpm: undefined, source: 'scenario target.limits' });
   });
 
-  it("shows the mock's retry ledger (referee.csv) and flags early retries", async () => {
+  it("shows the referee's per-tenant table (referee.csv): 429s, retries, early retries and how early, burst peak", async () => {
     const dir = tempDir();
     await writeFixtureRun(dir);
-    writeFileSync(join(dir, 'referee.csv'), `tenant,requests,ok,rate_limited,early_retries,early_ms_max,retries_after_fatal\nalpha,40,32,8,3,250.5,0\n"<b>x</b>",1,1,0,0,,0\n`);
+    writeFileSync(
+      join(dir, 'referee.csv'),
+      'tenant,requests,ok,rate_limited,quota_or_too_large,client_errors,server_errors,retry_groups,retried_groups,retries,max_attempts_in_group,early_retries,early_ms_mean,early_ms_max,retries_without_advice,retries_after_fatal,burst_peak_1s,first_ms,last_ms\n' +
+        'alpha,40,32,8,0,0,0,30,5,10,3,3,120.5,250.5,0,0,17,0,9000\n' +
+        `"${EVIL.replace(/"/g, '""')}",1,1,0,0,0,0,1,0,0,1,0,,,0,2,1,5,5\n`,
+    );
     const html = readFileSync(await writeHtmlReport(dir), 'utf8');
-    expect(html).toContain('Client retry behaviour per tenant (referee.csv)');
-    expect(html).toContain('alpha: early retries 3: retries before the advised time');
-    expect(html).toContain('<span class="bad">3</span>');
-    expect(html).toContain('&lt;b&gt;x&lt;/b&gt;');
-    expect(html).not.toContain('<b>x</b>');
+    expect(html).toContain('Referee: client retry behaviour per tenant (referee.csv)');
+    // beside the mock's counters, in the same section
+    const section = html.slice(html.indexOf('<section id="referee">'), html.indexOf('</section>', html.indexOf('<section id="referee">')));
+    expect(section).toContain('All 8 counters agree');
+    expect(section).toContain('<table class="ledger">');
+    expect(html).toContain(`alpha: early retries 3; ${esc(EVIL)}: retries after fatal 2: retries before the advised time`);
+    const alpha = /<tr><td><b>alpha<\/b><\/td>.*?<\/tr>/.exec(html)![0];
+    const cells = [...alpha.matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((m) => m[1]);
+    expect(cells.slice(1, 5)).toEqual(['40', '32', '<span class="warn">8</span>', '0']);
+    expect(cells[5]).toBe('10 <span class="muted">(5 of 30 requests)</span>');
+    expect(cells[6]).toBe('3');
+    expect(cells[7]).toBe('<span class="bad">3</span> <span class="muted">(mean 121ms, max 251ms early)</span>');
+    expect(cells[10]).toBe('17');
+    // the evil tenant is text, flagged for its retries after a fatal answer
+    expect(html).toContain(`<b>${esc(EVIL)}</b>`);
+    expect(html).toContain('<span class="bad">2</span>');
+    expect(html).not.toContain(EVIL);
+    // every raw column is still there, folded
+    expect(html).toContain('<summary>every referee.csv column</summary>');
+    expect(html).toMatch(/<th>first_ms<\/th>/);
+  });
+
+  it('shows the referee table without mock-state.json, and praises a clean ledger', async () => {
+    const dir = tempDir();
+    await writeFixtureRun(dir, { mockState: null });
+    writeFileSync(join(dir, 'referee.csv'), 'tenant,requests,ok,rate_limited,retries,early_retries,retries_after_fatal,burst_peak_1s\nalpha,4,4,0,0,0,0,2\n');
+    const html = readFileSync(await writeHtmlReport(dir), 'utf8');
+    expect(html).toContain('<section id="referee"><h2>Referee</h2>');
+    expect(html).toContain('No early retries and no retries after a fatal answer.');
   });
 
   it('has summary, per-group, error and scenario sections', async () => {

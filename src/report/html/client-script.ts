@@ -138,9 +138,55 @@ export const CLIENT_SCRIPT = String.raw`
     });
   }
 
+  // Bars, one per policy (the matrix report): x = rank index, labelled with the policy name.
+  function barCharts() {
+    (D.bars || []).forEach(function (b) {
+      var node = document.getElementById(b.id);
+      if (!node) return;
+      var bx = b.labels.map(function (_, i) { return i; });
+      var max = 0;
+      b.values.forEach(function (v) { if (v !== null && v > max) max = v; });
+      var opts = {
+        title: b.title,
+        width: widthOf(node),
+        height: 260,
+        scales: {
+          x: { time: false, range: [-0.5, bx.length - 0.5] },
+          y: { range: [0, max > 0 ? max * 1.18 : 1] }
+        },
+        axes: [
+          { label: 'policy (ranked)', splits: function () { return bx; }, values: function (u, splits) { return splits.map(function (v) { return b.labels[v] === undefined ? '' : b.labels[v]; }); } },
+          { label: b.yLabel, size: 70 }
+        ],
+        series: [{ label: 'policy', value: function (u, v) { return v === null || b.labels[v] === undefined ? '' : b.labels[v]; } }, {
+          label: b.yLabel, stroke: PALETTE[0], fill: 'rgba(31,119,180,0.55)', width: 1,
+          paths: uPlot.paths.bars({ size: [0.6, 90] }), points: { show: false }
+        }],
+        hooks: { draw: [function (u) {
+          // the value above each bar, so a screenshot reads without hovering
+          var ctx = u.ctx, r = devicePixelRatio || 1;
+          ctx.save();
+          ctx.fillStyle = '#1b1f24';
+          ctx.font = (11 * r) + 'px system-ui, sans-serif';
+          ctx.textAlign = 'center';
+          ctx.textBaseline = 'bottom';
+          for (var i = 0; i < b.values.length; i++) {
+            var v = b.values[i];
+            if (v === null) continue;
+            ctx.fillText(v >= 100 ? String(Math.round(v)) : v.toFixed(2), u.valToPos(i, 'x', true), u.valToPos(v, 'y', true) - 3 * r);
+          }
+          ctx.restore();
+        }] },
+        legend: { live: true }
+      };
+      charts.push({ node: node, u: new uPlot(opts, [bx, b.values], node) });
+    });
+  }
+
   try {
     timeCharts();
     percentileCharts();
+    barCharts();
   } finally {
     document.documentElement.setAttribute('data-charts-drawn', String(charts.length));
   }

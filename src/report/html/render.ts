@@ -11,7 +11,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Summary } from '../../metrics/summary.js';
 import { OUTCOMES, RATE_LIMITED, type Outcome } from '../../metrics/record.js';
-import { formatDuration, formatRate } from '../console.js';
+import type { ThresholdResult } from '../../metrics/thresholds.js';
+import { formatDuration, formatObserved, formatRate } from '../console.js';
 import type { CsvRecord, ErrorGroup, TimeseriesColumns } from '../read-run.js';
 import { CLIENT_SCRIPT } from './client-script.js';
 
@@ -26,6 +27,8 @@ export interface HtmlReportInput {
   errors?: readonly ErrorGroup[];
   /** referee.csv rows: the mock's per-tenant ledger of retry behaviour. */
   referee?: readonly CsvRecord[];
+  /** thresholds.json: one result per threshold, in order. */
+  thresholds?: readonly ThresholdResult[];
 }
 
 export interface HtmlAssets {
@@ -236,14 +239,56 @@ export function refereeFindings(mockState: unknown, total: Summary | undefined):
 /** Ledger columns that flag client misbehaviour when non-zero. */
 const LEDGER_FLAGS = ['early_retries', 'retries_after_fatal'];
 
+const cellNum = (r: CsvRecord, c: string): number | undefined => {
+  const v = r[c];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
+};
+
+/** "3 (mean 120 ms, max 250 ms early)" — how many retries came before the advised time, and by how much. */
+function earlyCell(r: CsvRecord): string {
+  const n = cellNum(r, 'early_retries');
+  if (n === undefined) return '–';
+  if (!n) return '0';
+  const mean = cellNum(r, 'early_ms_mean');
+  const max = cellNum(r, 'early_ms_max');
+  const how = [mean !== undefined ? `mean ${formatDuration(mean)}` : '', max !== undefined ? `max ${formatDuration(max)}` : ''].filter(Boolean).join(', ');
+  return `<span class="bad">${esc(count(n))}</span>${how ? ` <span class="muted">(${esc(how)} early)</span>` : ''}`;
+}
+
 function ledgerTable(rows: readonly CsvRecord[] | undefined): string {
   if (!rows?.length) return '';
   const cols = Object.keys(rows[0]!);
   const flagged = rows.flatMap((r) => LEDGER_FLAGS.filter((c) => Number(r[c] ?? 0) > 0).map((c) => `${r.tenant ?? '?'}: ${c.replace(/_/g, ' ')} ${r[c]}`));
-  const body = rows.map((r) => cols.map((c) => (LEDGER_FLAGS.includes(c) && Number(r[c] ?? 0) > 0 ? `<span class="bad">${esc(r[c])}</span>` : esc(r[c] ?? ''))));
-  return `<h3>Client retry behaviour per tenant (referee.csv)</h3>
+  const n = (r: CsvRecord, c: string) => count(cellNum(r, c));
+  const flag = (r: CsvRecord, c: string, cls: string) => {
+    const v = cellNum(r, c);
+    return v ? `<span class="${cls}">${esc(count(v))}</span>` : esc(count(v));
+  };
+  const curated = rows.map((r) => {
+    const retried = cellNum(r, 'retried_groups');
+    const groups = cellNum(r, 'retry_groups');
+    return [
+      `<b>${esc(r.tenant ?? '?')}</b>`,
+      n(r, 'requests'),
+      n(r, 'ok'),
+      flag(r, 'rate_limited', 'warn'),
+      flag(r, 'quota_or_too_large', 'warn'),
+      `${n(r, 'retries')}${retried !== undefined && groups !== undefined ? ` <span class="muted">(${esc(count(retried))} of ${esc(count(groups))} requests)</span>` : ''}`,
+      n(r, 'max_attempts_in_group'),
+      earlyCell(r),
+      flag(r, 'retries_without_advice', 'warn'),
+      flag(r, 'retries_after_fatal', 'bad'),
+      n(r, 'burst_peak_1s'),
+    ];
+  });
+  const raw = rows.map((r) => cols.map((c) => esc(r[c] ?? '')));
+  return `<h3 id="referee-ledger">Referee: client retry behaviour per tenant (referee.csv)</h3>
 ${flagged.length ? `<p class="bad">${esc(flagged.join('; '))}: retries before the advised time or after a "never retry" answer.</p>` : '<p class="good">No early retries and no retries after a fatal answer.</p>'}
-${table(cols.map(esc), body, 'ledger', [])}`;
+${table(['tenant', 'requests', 'ok', '429s', 'quota / too large', 'retries', 'max attempts', 'early retries (how early)', 'retries without advice', 'retries after fatal', 'burst peak (req/1 s)'], curated, 'ledger')}
+<p class="muted">Counted by the mock for each tenant (client group): every request it received, retries grouped by request; an early retry came before the time the previous answer advised (Retry-After or the reset headers); burst peak is the most requests it received in any one second.</p>
+<details><summary>every referee.csv column</summary>${table(cols.map(esc), raw, 'ledger-raw', [])}</details>`;
 }
 
 function refereeSection(mockState: unknown, total: Summary | undefined, ledger?: readonly CsvRecord[]): string {
@@ -275,6 +320,80 @@ ${ledgerTable(ledger)}
 </section>`;
 }
 
+// ---------------------------------------------------------------------------------------------
+// thresholds (thresholds.json)
+
+/** "count", "p95", "rate"…: how the metric was aggregated. */
+function aggregateText(r: ThresholdResult): string {
+  const a = r.aggregate as { kind?: unknown; p?: unknown } | undefined;
+  if (!a || typeof a.kind !== 'string') return '';
+  return a.kind === 'percentile' && typeof a.p === 'number' ? `p${a.p}` : a.kind;
+}
+
+function observedText(r: ThresholdResult): string {
+  if (typeof r.observed !== 'number') return 'no data';
+  try {
+    return formatObserved(r);
+  } catch {
+    return String(r.observed);
+  }
+}
+
+/**
+ * The thresholds that stopped the run. thresholds.json may mark them (`abortedRun: true`);
+ * otherwise: an interrupted run whose abort-on-fail thresholds failed with data was stopped by them.
+ */
+export function abortingThresholds(results: readonly ThresholdResult[], interrupted: boolean): ThresholdResult[] {
+  const marked = results.filter((r) => (r as { abortedRun?: unknown }).abortedRun === true);
+  if (marked.length) return marked;
+  return interrupted ? results.filter((r) => r.abortOnFail && !r.ok && typeof r.observed === 'number') : [];
+}
+
+/** The banner at the top of the page: failed thresholds and an abort, or all passed. */
+export function thresholdBanner(results: readonly ThresholdResult[] | undefined, interrupted: boolean): string {
+  if (!results?.length) return '';
+  const failed = results.filter((r) => !r.ok);
+  const aborted = abortingThresholds(results, interrupted);
+  const n = results.length;
+  const plural = (k: number, w: string) => `${k} ${w}${k === 1 ? '' : 's'}`;
+  if (!failed.length) return `<div id="threshold-banner" class="banner pass">✓ All ${esc(plural(n, 'threshold'))} passed.</div>`;
+  return `<div id="threshold-banner" class="banner fail" role="alert"><b>✗ ${esc(failed.length)} of ${esc(plural(n, 'threshold'))} failed</b>: ${failed.map((r) => `<code>${esc(r.expr)}</code>`).join(', ')}.${
+    aborted.length ? `<br><b>The run was aborted</b> by ${aborted.length === 1 ? 'the abort-on-fail threshold' : 'the abort-on-fail thresholds'} ${aborted.map((r) => `<code>${esc(r.expr)}</code>`).join(', ')}: the results cover the run up to the abort.` : ''
+  } <a href="#thresholds">Details</a></div>`;
+}
+
+function thresholdsSection(results: readonly ThresholdResult[] | undefined, interrupted: boolean): string {
+  if (!results?.length) return '';
+  const aborted = new Set(abortingThresholds(results, interrupted));
+  const rows = results.map((r) => {
+    const scope = r.scope ?? { phase: 'total', group: '*' };
+    return {
+      cls: r.ok ? 'pass' : 'fail',
+      cells: [
+        r.ok ? '<span class="good">pass</span>' : '<span class="bad">FAIL</span>',
+        `<code>${esc(r.expr)}</code>`,
+        esc(scope.phase ?? 'total'),
+        esc(scope.group === '*' || scope.group === undefined ? 'all groups' : scope.group),
+        esc(`${aggregateText(r)}(${r.metric ?? '?'})`),
+        esc(observedText(r)),
+        r.abortOnFail ? (aborted.has(r) ? '<span class="bad">yes — aborted the run</span>' : 'yes') : '',
+        `<span class="muted">${esc(r.note ?? '')}</span>`,
+      ],
+    };
+  });
+  const head = ['result', 'threshold', 'phase', 'group', 'measure', 'observed', 'abort on fail', 'note'];
+  const th = head.map((h, i) => `<th${i === 5 ? ' class="n"' : ''}>${h}</th>`).join('');
+  const body = rows.map((r) => `<tr class="${r.cls}">${r.cells.map((c, i) => `<td${i === 5 ? ' class="n"' : ''}>${c}</td>`).join('')}</tr>`).join('\n');
+  const failed = results.filter((r) => !r.ok).length;
+  return `<section id="thresholds"><h2>Thresholds</h2>
+<p class="${failed ? 'bad' : 'good'}">${failed ? `${esc(failed)} of ${esc(results.length)} failed` : `all ${esc(results.length)} passed`}</p>
+<table class="thresholds"><thead><tr>${th}</tr></thead><tbody>
+${body}
+</tbody></table>
+<p class="muted">From thresholds.json, evaluated on the run's summary at the end (a threshold with no data fails). Scope: the phase ("total" = the whole run) and client group the threshold looked at.</p>
+</section>`;
+}
+
 function errorsSection(errors: readonly ErrorGroup[]): string {
   if (!errors.length) return '';
   const rows = errors.map((e) => [esc(e.outcome), esc(e.status || '–'), esc(e.errorCode || '–'), count(e.count), esc(e.phases.join(', ')), `<span class="msg">${esc(e.example)}</span>`]);
@@ -301,10 +420,40 @@ th { background: var(--bg2); font-weight: 600; } td.n, th.n { text-align: right;
 .chart { margin: 10px 0 18px; min-height: 200px; } .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 8px 20px; }
 pre { background: var(--bg2); padding: 10px; overflow: auto; font-size: 12px; max-height: 520px; }
 .badge { display: inline-block; padding: 0 6px; border-radius: 4px; background: #fef0c7; color: #93370d; font-size: 12px; margin-left: 6px; }
+.banner { margin: 10px 0 4px; padding: 10px 14px; border-radius: 6px; border: 1px solid; }
+.banner.fail { background: #fef3f2; border-color: #fda29b; color: #7a271a; } .banner.pass { background: #ecfdf3; border-color: #75e0a7; color: #054f31; }
+tr.fail td { background: #fef3f2; } tr.pass td { background: #f6fef9; } tr.best td { background: #f0f9ff; }
+code { font-family: ui-monospace, monospace; font-size: 12.5px; }
+details.policy { margin: 6px 0; } details.policy > summary { cursor: pointer; padding: 3px 0; }
 footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
 `;
 
 const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+
+/** The page around a report's body: head (CSP, inlined uPlot CSS), the data block and the scripts. */
+export function htmlPage(title: string, body: string, clientData: unknown, assets: HtmlAssets): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${esc(CSP)}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="limitprobe">
+<title>limitprobe — ${esc(title)}</title>
+<style>${inlineSafe(assets.css, 'style')}</style>
+<style>${CSS}</style>
+</head>
+<body>
+<main>
+${body}
+</main>
+<script type="application/json" id="lp-data">${safeJson(clientData)}</script>
+<script>${assets.license ? `/*! uPlot licence:\n${assets.license.replace(/\*\//g, '* /')}\n*/\n` : ''}${inlineSafe(assets.js, 'script')}</script>
+<script>${inlineSafe(CLIENT_SCRIPT, 'script')}</script>
+</body>
+</html>
+`;
+}
 
 export function renderHtmlReport(data: HtmlReportInput, assets: HtmlAssets = loadUplotAssets()): string {
   const sc = data.scenario;
@@ -361,29 +510,19 @@ export function renderHtmlReport(data: HtmlReportInput, assets: HtmlAssets = loa
     ? `<section id="groups"><h2>Per group</h2>${countsTable(groups, (s) => `${esc(s.scope)} / <b>${esc(s.group)}</b>`)}</section>`
     : '';
 
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${esc(CSP)}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="limitprobe">
-<title>limitprobe — ${esc(name)}</title>
-<style>${inlineSafe(assets.css, 'style')}</style>
-<style>${CSS}</style>
-</head>
-<body>
-<main>
-<header>
+  const interrupted = data.summaries.some((x) => x.interrupted);
+  const body = `<header>
 <h1>${esc(name)}${flags.map((f) => `<span class="badge">${esc(f)}</span>`).join('')}</h1>
 ${description ? `<p class="meta">${esc(description)}</p>` : ''}
 <p class="meta">target <b>${esc(targetText)}</b>${model ? ` · model <b>${esc(model)}</b>` : ''}${seed !== undefined ? ` · seed <b>${esc(seed)}</b>` : ''}${total?.durationS !== undefined ? ` · <b>${esc(formatDuration(total.durationS * 1000))}</b>` : ''} · ${esc(count(phases.length || all.filter((s) => s.scope !== 'total').length))} phase(s)</p>
+${thresholdBanner(data.thresholds, interrupted)}
 </header>
 
 <section id="summary"><h2>Summary</h2>
 ${all.length ? countsTable(all, (s) => (s.scope === 'total' ? '<b>total</b>' : esc(s.scope))) : '<p class="muted">summary.csv has no rows.</p>'}
 <p class="muted">sent = attempts sent (dropped ones never left the client); ok % is over every record (sent + dropped); ok/s and tokens/s are per second of the phase.</p>
 </section>
+${thresholdsSection(data.thresholds, interrupted)}
 ${groupSection}
 ${charts}
 
@@ -400,12 +539,6 @@ ${sc === undefined ? '<p class="muted">No scenario.resolved.json in the run dire
 
 <footer>
 latency = end − start; response time = end − targeted start (includes client queueing and schedule lag: no coordinated omission); TTFT = first token − start; ITL = (end − first token) / (output tokens − 1) per request. Latency-type metrics cover ok attempts only. Generated by limitprobe; charts by uPlot (MIT licence).
-</footer>
-</main>
-<script type="application/json" id="lp-data">${safeJson(clientData)}</script>
-<script>${assets.license ? `/*! uPlot licence:\n${assets.license.replace(/\*\//g, '* /')}\n*/\n` : ''}${inlineSafe(assets.js, 'script')}</script>
-<script>${inlineSafe(CLIENT_SCRIPT, 'script')}</script>
-</body>
-</html>
-`;
+</footer>`;
+  return htmlPage(name, body, clientData, assets);
 }
