@@ -125,10 +125,17 @@ export class RedisLimiterStore implements LimiterStore {
   }
 
   async close(): Promise<void> {
+    if (this.client.status !== 'ready') {
+      this.client.disconnect();
+      return;
+    }
+    const timer = setTimeout(() => this.client.disconnect(), 1000);
     try {
       await this.client.quit();
     } catch {
       this.client.disconnect();
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
