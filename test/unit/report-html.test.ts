@@ -7,7 +7,8 @@ import type { SeriesRow } from '../../src/metrics/series.js';
 import { MetricsCollector } from '../../src/metrics/summary.js';
 import { TIMESERIES_COLUMNS } from '../../src/report/columns.js';
 import { openCsv } from '../../src/report/csv.js';
-import { configuredLimits, esc, renderHtmlReport, runPhases, safeJson, scenarioPhases, writeHtmlReport } from '../../src/report/html/index.js';
+import { abortingThresholds, configuredLimits, esc, renderHtmlReport, runPhases, safeJson, scenarioPhases, thresholdBanner, writeHtmlReport } from '../../src/report/html/index.js';
+import type { ThresholdResult } from '../../src/metrics/thresholds.js';
 import { readRun } from '../../src/report/read-run.js';
 import { openRunReports } from '../../src/report/writers.js';
 import { tempDir } from '../helpers/cli.js';
@@ -212,7 +213,7 @@ describe('report.html', () => {
     expect(html).not.toContain(EVIL);
     // every raw column is still there, folded
     expect(html).toContain('<summary>every referee.csv column</summary>');
-    expect(html).toMatch(/<th>first_ms<\/th>/);
+    expect(html).toContain(">first_ms</th>");
   });
 
   it('shows the referee table without mock-state.json, and praises a clean ledger', async () => {
@@ -222,6 +223,66 @@ describe('report.html', () => {
     const html = readFileSync(await writeHtmlReport(dir), 'utf8');
     expect(html).toContain('<section id="referee"><h2>Referee</h2>');
     expect(html).toContain('No early retries and no retries after a fatal answer.');
+  });
+
+  it('shows thresholds.json: each threshold, scope, observed value, pass/fail highlighted, and a failure banner', async () => {
+    const dir = tempDir();
+    await writeFixtureRun(dir);
+    const results: ThresholdResult[] = [
+      { expr: 'p95(response_time_ms) < 2000', scope: { phase: 'total', group: '*' }, metric: 'response_time_ms', aggregate: { kind: 'percentile', p: 95 }, observed: 290.4, ok: true, abortOnFail: false },
+      { expr: `phase=flood ${EVIL}: rate(rate_limited) < 0.05`, scope: { phase: `flood ${EVIL}`, group: '*' }, metric: 'rate_limited', aggregate: { kind: 'rate' }, observed: 0.4, ok: false, abortOnFail: true },
+      { expr: `group=${EVIL}: count(ok) > 0`, scope: { phase: 'total', group: EVIL }, metric: 'ok', aggregate: { kind: 'count' }, ok: false, abortOnFail: false, note: `no summary row for group=${EVIL}` },
+    ];
+    writeFileSync(join(dir, 'thresholds.json'), JSON.stringify(results));
+    const html = readFileSync(await writeHtmlReport(dir), 'utf8');
+    expect(html).not.toContain(EVIL);
+    // the banner, in the header, names the failures (the run was not interrupted: no abort)
+    const header = html.slice(html.indexOf('<header>'), html.indexOf('</header>'));
+    expect(header).toContain('<div id="threshold-banner" class="banner fail" role="alert"><b>✗ 2 of 3 thresholds failed</b>');
+    expect(header).toContain(`<code>${esc(results[1]!.expr)}</code>`);
+    expect(header).not.toContain('aborted');
+    // the section: one row per threshold, in order, highlighted
+    const section = html.slice(html.indexOf('<section id="thresholds">'), html.indexOf('</section>', html.indexOf('<section id="thresholds">')));
+    expect(section).toContain('<h2>Thresholds</h2>');
+    expect(section).toContain('<p class="bad">2 of 3 failed</p>');
+    const rows = [...section.matchAll(/<tr class="(pass|fail)">(.*?)<\/tr>/g)].map((m) => ({ cls: m[1], cells: [...m[2]!.matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((c) => c[1]) }));
+    expect(rows.map((r) => r.cls)).toEqual(['pass', 'fail', 'fail']);
+    expect(rows[0]!.cells).toEqual(['<span class="good">pass</span>', '<code>p95(response_time_ms) &lt; 2000</code>', 'total', 'all groups', 'p95(response_time_ms)', '290ms', '', '<span class="muted"></span>']);
+    expect(rows[1]!.cells.slice(0, 7)).toEqual(['<span class="bad">FAIL</span>', `<code>${esc(results[1]!.expr)}</code>`, esc(`flood ${EVIL}`), 'all groups', 'rate(rate_limited)', '0.4000 (40.00%)', 'yes']);
+    expect(rows[2]!.cells.slice(3)).toEqual([esc(EVIL), 'count(ok)', 'no data', '', `<span class="muted">${esc(results[2]!.note)}</span>`]);
+  });
+
+  it('says when a threshold aborted the run, and when all passed', async () => {
+    const failing: ThresholdResult = { expr: 'rate(errors) < 0.01', scope: { phase: 'total', group: '*' }, metric: 'errors', aggregate: { kind: 'rate' }, observed: 0.2, ok: false, abortOnFail: true };
+    const passing: ThresholdResult = { ...failing, expr: 'p99(latency_ms) < 9000', observed: 10, ok: true, abortOnFail: false };
+    // interrupted with a failing abort-on-fail threshold: aborted by it
+    expect(abortingThresholds([failing, passing], true)).toEqual([failing]);
+    expect(abortingThresholds([failing, passing], false)).toEqual([]);
+    // an explicit mark wins
+    const marked = { ...failing, abortedRun: true } as ThresholdResult;
+    expect(abortingThresholds([marked], false)).toEqual([marked]);
+    const banner = thresholdBanner([failing, passing], true);
+    expect(banner).toContain('<b>The run was aborted</b> by the abort-on-fail threshold <code>rate(errors) &lt; 0.01</code>');
+    expect(thresholdBanner([passing], false)).toBe('<div id="threshold-banner" class="banner pass">✓ All 1 threshold passed.</div>');
+    expect(thresholdBanner(undefined, false)).toBe('');
+
+    // through the page: the aborted flag in the section's row
+    const html = renderHtmlReport({ summaries: [{ scope: 'total', group: '*', interrupted: true, counts: {}, latency: {}, responseTime: {}, ttft: {}, itl: {}, scheduleLag: {} } as never], timeseries: {}, thresholds: [failing, passing] }, { js: '', css: '' });
+    expect(html).toContain('<span class="bad">yes — aborted the run</span>');
+    expect(html).toContain('<b>The run was aborted</b>');
+    // no thresholds.json: no section, no banner
+    const dir = tempDir();
+    await writeFixtureRun(dir);
+    const plain = readFileSync(await writeHtmlReport(dir), 'utf8');
+    expect(plain).not.toContain('id="thresholds"');
+    expect(plain).not.toContain('threshold-banner');
+  });
+
+  it('rejects a thresholds.json that is not an array, naming it', async () => {
+    const dir = tempDir();
+    await writeFixtureRun(dir);
+    writeFileSync(join(dir, 'thresholds.json'), '{"expr": 1}');
+    await expect(writeHtmlReport(dir)).rejects.toThrow(/thresholds\.json: expected an array of threshold results, found object/);
   });
 
   it('has summary, per-group, error and scenario sections', async () => {
