@@ -115,7 +115,7 @@ export function renderMatrixReport(data: MatrixReportInput, assets: HtmlAssets =
     return row(
       [
         String(i + 1),
-        `<a href="#policy-${i + 1}"><b>${esc(name)}</b></a>${p?.interrupted ? ' <span class="badge">interrupted</span>' : ''}${ng ? ` <span class="muted">(${esc(ng)} groups)</span>` : ''}`,
+        `<a href="#policy-${i + 1}"><b>${esc(name)}</b></a>${p?.interrupted ? ' <span class="badge">interrupted</span>' : ''}${ng ? ` <span class="muted">(${esc(ng)} group${ng === 1 ? '' : 's'})</span>` : ''}`,
         ...scoreCells(r),
         ...(showThresholds ? [thresholdsCell(p)] : []),
         reportLink(name, p),
