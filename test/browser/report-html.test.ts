@@ -4,15 +4,19 @@
  * (via the built CLI) provides the data; the page must draw every chart (canvases of non-zero
  * size with non-blank pixels), log no console error, load nothing from the network, and keep
  * markup in run data inert. A full-page screenshot is saved to test-results/report-html.png.
+ * A policy matrix (three policies, virtual time) gets the same checks for its comparison page
+ * (test-results/report-html-matrix.png).
  *
  * Without Chromium the test fails on CI (CI set) and is skipped, with the reason, elsewhere.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeHtmlReport } from '../../src/report/html/index.js';
+import { runMatrix } from '../../src/run-matrix.js';
+import { parseScenario } from '../../src/scenario/index.js';
 import { ROOT, runCli, tempDir } from '../helpers/cli.js';
 
 const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].filter((p): p is string => !!p);
@@ -35,6 +39,10 @@ request:
   maxTokens: 32
   stream: true
 maxInFlight: 64
+thresholds:
+  - p95(response_time_ms) < 60000
+  - "phase=within: rate(ok) > 0.5"
+  - rate(rate_limited) < 0.01
 phases:
   - name: within
     duration: 2s
@@ -49,6 +57,46 @@ phases:
     request: { promptTokens: 6000, maxTokens: 64 }
 `;
 
+/** Every chart canvas on the page: its size, inked pixels (not white/transparent) and distinct colours. */
+async function inkedCanvases(page: Page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('.chart canvas')].map((c) => {
+      const canvas = c as HTMLCanvasElement;
+      const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+      let inked = 0;
+      const colours = new Set<string>();
+      for (let i = 0; i < data.length; i += 4 * 7) {
+        if (data[i + 3]! > 0 && !(data[i]! > 245 && data[i + 1]! > 245 && data[i + 2]! > 245)) {
+          inked++;
+          colours.add(`${data[i]! >> 4},${data[i + 1]! >> 4},${data[i + 2]! >> 4}`);
+        }
+      }
+      return { id: canvas.closest('.chart')!.id, width: canvas.width, height: canvas.height, inked, colours: colours.size };
+    }),
+  );
+}
+
+/** A new page that collects console errors/warnings, page errors and every request. */
+async function watchedPage(browser: Browser) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const problems: string[] = [];
+  const requests: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('request', (r) => requests.push(r.url()));
+  return { page, problems, requests };
+}
+
+function skipWithoutChromium(ctx: { skip: (note?: string) => void }): boolean {
+  if (executable) return false;
+  if (onCi) throw new Error(`${MISSING} — required on CI`);
+  console.warn(`skipped: ${MISSING}`);
+  ctx.skip(MISSING);
+  return true;
+}
+
 describe('report.html in headless Chromium', () => {
   let browser: Browser | undefined;
   let reportPath = '';
@@ -59,7 +107,8 @@ describe('report.html in headless Chromium', () => {
     writeFileSync(join(dir, 'scenario.yaml'), SCENARIO);
     const out = join(dir, 'run');
     const r = await runCli(['run', join(dir, 'scenario.yaml'), '--out', out, '--quiet']);
-    if (r.code !== 0) throw new Error(`limitprobe run failed (${r.code}): ${r.stderr}`);
+    // 99: a threshold failed (by design: rate(rate_limited) < 0.01 against a flood)
+    if (r.code !== 99) throw new Error(`limitprobe run: expected exit 99 (a failed threshold), got ${r.code}: ${r.stderr}`);
     reportPath = await writeHtmlReport(out); // the current source's renderer, whatever dist has
     browser = await chromium.launch({ executablePath: executable, args: ['--no-sandbox', '--disable-gpu'] });
   }, 120_000);
@@ -69,20 +118,8 @@ describe('report.html in headless Chromium', () => {
   });
 
   it('draws every chart, logs no error, loads nothing, keeps run data inert; screenshot saved', async (ctx) => {
-    if (!executable) {
-      if (onCi) throw new Error(`${MISSING} — required on CI`);
-      console.warn(`skipped: ${MISSING}`);
-      ctx.skip(MISSING);
-      return;
-    }
-    const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
-    const problems: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    page.on('request', (r) => requests.push(r.url()));
+    if (skipWithoutChromium(ctx)) return;
+    const { page, problems, requests } = await watchedPage(browser!);
 
     const url = pathToFileURL(reportPath).href;
     await page.goto(url);
@@ -93,21 +130,7 @@ describe('report.html in headless Chromium', () => {
     // requests, tokens, in-flight, latency over time + latency/response/TTFT/ITL percentiles
     expect(drawn).toBe(8);
 
-    const canvases = await page.evaluate(() =>
-      [...document.querySelectorAll('.chart canvas')].map((c) => {
-        const canvas = c as HTMLCanvasElement;
-        const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
-        let inked = 0;
-        const colours = new Set<string>();
-        for (let i = 0; i < data.length; i += 4 * 7) {
-          if (data[i + 3]! > 0 && !(data[i]! > 245 && data[i + 1]! > 245 && data[i + 2]! > 245)) {
-            inked++;
-            colours.add(`${data[i]! >> 4},${data[i + 1]! >> 4},${data[i + 2]! >> 4}`);
-          }
-        }
-        return { id: canvas.closest('.chart')!.id, width: canvas.width, height: canvas.height, inked, colours: colours.size };
-      }),
-    );
+    const canvases = await inkedCanvases(page);
     expect(canvases.map((c) => c.id).sort()).toEqual(
       ['chart-requests', 'chart-tokens', 'chart-inflight', 'chart-latency-time', 'chart-pctl-latency_ms', 'chart-pctl-response_time_ms', 'chart-pctl-ttft_ms', 'chart-pctl-itl_ms'].sort(),
     );
@@ -128,11 +151,90 @@ describe('report.html in headless Chromium', () => {
     expect(await page.textContent('header')).toContain('XSS probe <script>window.__xss=1</script>');
     expect(await page.textContent('#summary table')).toContain('flood <img src=x onerror="window.__xss=2">');
 
+    // thresholds: the banner names the failed one, the section highlights it
+    expect(await page.textContent('#threshold-banner')).toContain('1 of 3 thresholds failed: rate(rate_limited) < 0.01');
+    expect(await page.locator('#thresholds tr.fail').count()).toBe(1);
+    expect(await page.locator('#thresholds tr.pass').count()).toBe(2);
+    expect(await page.textContent('#thresholds tr.fail')).toContain('FAIL');
+    const failBg = await page.evaluate(() => getComputedStyle(document.querySelector('#thresholds tr.fail td')!).backgroundColor);
+    expect(failBg).not.toBe('rgba(0, 0, 0, 0)');
+    // the referee's per-tenant table
+    expect(await page.locator('#referee table.ledger tbody tr').count()).toBeGreaterThan(0);
+
     expect(problems).toEqual([]);
     expect(requests).toEqual([url]);
 
     mkdirSync(join(ROOT, 'test-results'), { recursive: true });
     await page.screenshot({ path: join(ROOT, 'test-results/report-html.png'), fullPage: true });
+    await page.close();
+  }, 60_000);
+});
+
+describe('policy matrix report.html in headless Chromium', () => {
+  let browser: Browser | undefined;
+  let out = '';
+
+  beforeAll(async () => {
+    if (!executable) return;
+    // the same seeded workload under three policies, in virtual time against the mock's core
+    const s = parseScenario({
+      name: 'matrix-check', // names are restricted to [A-Za-z0-9._-]: escaping is unit-tested
+      seed: 5,
+      target: { kind: 'mock', profile: 'qwen2', model: 'qwen2-7b-instruct', limits: { rpm: 120, tpm: 1_000_000 }, latency: { ttftMs: 20, tokensPerSecond: 2000 } },
+      request: { promptTokens: 50, maxTokens: 8 },
+      maxInFlight: 200,
+      phases: [{ name: 'burst', requests: 60, arrival: { type: 'constant', rate: 30 } }],
+      thresholds: ['count(ok) > 1000'], // 60 requests: fails for every policy
+      matrix: ['retry-after', 'naive', { name: 'mine', retry: { preset: 'retry-after', retryAfter: { honor: true, capMs: 60000 } } }],
+    });
+    out = join(tempDir('limitprobe-browser-matrix-'), 'matrix');
+    await runMatrix(s, undefined, { outDir: out, mode: 'sim' });
+    await writeHtmlReport(out);
+    browser = await chromium.launch({ executablePath: executable, args: ['--no-sandbox', '--disable-gpu'] });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('ranks the policies, draws the comparison bars, links each policy report; no errors; screenshot saved', async (ctx) => {
+    if (skipWithoutChromium(ctx)) return;
+    const { page, problems, requests } = await watchedPage(browser!);
+    const url = pathToFileURL(join(out, 'report.html')).href;
+    await page.goto(url);
+    await page.waitForSelector('html[data-charts-drawn]', { timeout: 15_000 });
+
+    expect(await page.title()).toBe('limitprobe — matrix-check — policy matrix');
+    expect(Number(await page.getAttribute('html', 'data-charts-drawn'))).toBe(3);
+    const canvases = await inkedCanvases(page);
+    expect(canvases.map((c) => c.id)).toEqual(['chart-policy-attempts', 'chart-policy-makespan', 'chart-policy-429']);
+    for (const c of canvases) {
+      expect(c.width, c.id).toBeGreaterThan(200);
+      expect(c.height, c.id).toBeGreaterThan(100);
+      expect(c.inked, `${c.id}: blank canvas`).toBeGreaterThan(200);
+      expect(c.colours, `${c.id}: only axes drawn`).toBeGreaterThanOrEqual(3);
+    }
+
+    // one ranked row per policy, each linking a report.html that exists
+    const rows = page.locator('table.policies tbody tr');
+    expect(await rows.count()).toBe(3);
+    const hrefs = await page.locator('table.policies tbody a[href$="report.html"]').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
+    expect(hrefs).toHaveLength(3);
+    for (const h of hrefs) expect(existsSync(fileURLToPath(h)), h).toBe(true);
+    expect(await page.textContent('table.policies')).toContain('mine');
+    // group rows fold; opening one shows its table
+    const first = page.locator('details.policy').first();
+    expect(await first.locator('table.policy-groups').isVisible()).toBe(false);
+    await first.locator(':scope > summary').click();
+    expect(await first.locator('table.policy-groups').isVisible()).toBe(true);
+
+    // the failed threshold shows in the banner
+    expect(await page.textContent('#threshold-banner')).toContain('Thresholds failed');
+    expect(problems).toEqual([]);
+    expect(requests).toEqual([url]);
+
+    mkdirSync(join(ROOT, 'test-results'), { recursive: true });
+    await page.screenshot({ path: join(ROOT, 'test-results/report-html-matrix.png'), fullPage: true });
     await page.close();
   }, 60_000);
 });
