@@ -180,11 +180,12 @@ describe('policy matrix report.html in headless Chromium', () => {
     const s = parseScenario({
       name: 'matrix-check', // names are restricted to [A-Za-z0-9._-]: escaping is unit-tested
       seed: 5,
-      target: { kind: 'mock', profile: 'qwen2', model: 'qwen2-7b-instruct', limits: { rpm: 120, tpm: 1_000_000 }, latency: { ttftMs: 20, tokensPerSecond: 2000 } },
+      target: { kind: 'mock', profile: 'qwen2', model: 'qwen2-7b-instruct', limits: { rpm: 60, tpm: 1_000_000 }, latency: { ttftMs: 20, tokensPerSecond: 2000 } },
       request: { promptTokens: 50, maxTokens: 8 },
       maxInFlight: 200,
-      phases: [{ name: 'burst', requests: 60, arrival: { type: 'constant', rate: 30 } }],
-      thresholds: ['count(ok) > 1000'], // 60 requests: fails for every policy
+      // 90 at once against 60/min: 429s, which the policies handle differently
+      phases: [{ name: 'burst', requests: 90, arrival: { type: 'constant', rate: 90 } }],
+      thresholds: ['count(ok) > 1000'], // 90 requests: fails for every policy
       matrix: ['retry-after', 'naive', { name: 'mine', retry: { preset: 'retry-after', retryAfter: { honor: true, capMs: 60000 } } }],
     });
     out = join(tempDir('limitprobe-browser-matrix-'), 'matrix');

@@ -424,7 +424,7 @@ pre { background: var(--bg2); padding: 10px; overflow: auto; font-size: 12px; ma
 .banner.fail { background: #fef3f2; border-color: #fda29b; color: #7a271a; } .banner.pass { background: #ecfdf3; border-color: #75e0a7; color: #054f31; }
 tr.fail td { background: #fef3f2; } tr.pass td { background: #f6fef9; } tr.best td { background: #f0f9ff; }
 code { font-family: ui-monospace, monospace; font-size: 12.5px; }
-details.policy { margin: 6px 0; } details.policy > summary { cursor: pointer; padding: 3px 0; }
+table.policies td:nth-child(2) { white-space: nowrap; } details.policy { margin: 6px 0; } details.policy > summary { cursor: pointer; padding: 3px 0; }
 footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
 `;
 
