@@ -220,15 +220,19 @@ export class SharedLimiter {
       else pick = fails.find((j) => dimensionOf(rules[j]!) === settings.bothExhausted) ?? pick;
     }
     const d = r.dims[pick]!;
-    const remaining = remainingOf(d);
+    const L = dims[pick]!.limit;
+    const used = L - remainingOf(d);
+    // The wait the 429 shows is the in-memory mock's (bucket.ts): from "Used" (L − ⌊level⌋), as
+    // providers word it; the store's exact µs deficit stays in the tuple (retryAfterUs).
+    const waitMs = Math.max(0, ((used + cs[pick]!.check - L) * dims[pick]!.windowMs) / L);
     return {
       kind: 'rate_limited',
       dimension: dimensionOf(rules[pick]!),
       rule: rules[pick]!.name,
-      limit: dims[pick]!.limit,
-      used: dims[pick]!.limit - remaining,
+      limit: L,
+      used,
       requested: cs[pick]!.check,
-      waitMs: d.waitUs / 1000,
+      waitMs,
       limits,
     };
   }
