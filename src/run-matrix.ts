@@ -17,6 +17,7 @@ import { describeRetrySpec, resolveRetrySpec, type RetrySpec } from './client/re
 import type { ExecutionResult } from './exec/executor.js';
 import type { RunEvent } from './exec/ports.js';
 import { rankPolicies, ScorecardBuilder, scorecardCsv, scorecardTable, type RefereeView, type ScoreRow } from './metrics/scorecard.js';
+import { writeHtmlReport } from './report/html/index.js';
 import { runScenario } from './run.js';
 import { sharedLimitsOf } from './run-target.js';
 import type { Scenario } from './scenario/index.js';
@@ -103,6 +104,10 @@ export async function runMatrix(scenario: Scenario, entries: readonly MatrixEntr
   }
   const ranked = rankPolicies(rows);
   const table = scorecardTable(rows);
-  if (opts.outDir) await writeFile(join(opts.outDir, 'policies.csv'), scorecardCsv(rows));
+  if (opts.outDir) {
+    await writeFile(join(opts.outDir, 'policies.csv'), scorecardCsv(rows));
+    // One page comparing the policies, linking each policy's own report; never fails the matrix.
+    await writeHtmlReport(opts.outDir).catch(() => {});
+  }
   return { rows, ranked, table, runs };
 }

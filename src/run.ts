@@ -175,7 +175,11 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
         : [];
       const mockState = target.mockState?.();
       if (mockState) await writeFile(join(outDir, 'mock-state.json'), JSON.stringify(mockState, null, 2) + '\n');
-      if (results.length) await writeFile(join(outDir, 'thresholds.json'), JSON.stringify(results, null, 2) + '\n');
+      if (results.length) {
+        // abortedRun marks the threshold(s) that stopped the run, for the report's banner.
+        const marked = results.map((r) => (abortedBy?.some((a) => a.expr === r.expr) ? { ...r, abortedRun: true } : r));
+        await writeFile(join(outDir, 'thresholds.json'), JSON.stringify(marked, null, 2) + '\n');
+      }
       const referee = target.core?.referee.ledger();
       if (referee) await writeFile(join(outDir, 'referee.csv'), refereeCsv(referee));
       await reports.close();
