@@ -8,6 +8,9 @@ import {
   parseFaultSpec,
   parseOverloadCapacity,
   parseOverloadWindow,
+  parseLimiterStore,
+  parseStoreFailure,
+  parseStoreInstances,
   type MockServerOptions,
 } from '../../mock-server/index.js';
 import { EXIT } from './exit.js';
@@ -46,6 +49,9 @@ interface MockArgs {
   'rejected-count': boolean;
   'both-exhausted'?: 'requests' | 'tokens' | 'longer-wait';
   'drop-ratelimit-headers-on-429': boolean;
+  'limiter-store'?: string;
+  'store-failure'?: string;
+  'store-instances'?: string;
 }
 
 const POSITIVE = ['rpm', 'tpm', 'rpd', 'tpd', 'itpm', 'otpm', 'max-concurrent', 'context-window', 'tokens-per-second', 'burst-factor'] as const;
@@ -82,6 +88,9 @@ export function mockCommand(setExit: (code: number) => void): CommandModule<obje
         .option('rejected-count', { type: 'boolean', default: false, describe: 'A rejected request still costs one request of RPM' })
         .option('both-exhausted', { type: 'string', choices: ['requests', 'tokens', 'longer-wait'] as const, describe: 'Which limit a 429 names when both are short' })
         .option('drop-ratelimit-headers-on-429', { type: 'boolean', default: false, describe: 'Send no x-ratelimit-* headers on 429s (as some real APIs do)' })
+        .option('limiter-store', { type: 'string', describe: 'memory (default), or redis://HOST:PORT: several mock instances enforce one org-wide limit' })
+        .option('store-failure', { type: 'string', describe: 'When the store is unreachable: closed (default: 503 naming the outage) or open-local (limit / N here)' })
+        .option('store-instances', { type: 'string', describe: 'N for open-local: how many mock instances share the limit' })
         .option('port', { type: 'number', default: 8080, describe: 'Port (0 picks a free one)' })
         .option('host', { type: 'string', default: '127.0.0.1', describe: 'Bind address (loopback unless told otherwise)' })
         .option('seed', { type: 'number', default: 1, describe: 'Seed for latency jitter, output text and faults' })
@@ -135,6 +144,9 @@ async function optionsOf(a: MockArgs): Promise<MockServerOptions> {
   if (a['rejected-count']) o.rejectedConsumeRequests = true;
   if (a['both-exhausted'] !== undefined) o.bothExhausted = a['both-exhausted'];
   if (a['drop-ratelimit-headers-on-429']) o.dropRateLimitHeadersOn429 = true;
+  if (a['limiter-store'] !== undefined) o.limiterStore = parseLimiterStore(a['limiter-store']);
+  if (a['store-failure'] !== undefined) o.storeFailure = parseStoreFailure(a['store-failure']);
+  if (a['store-instances'] !== undefined) o.storeInstances = parseStoreInstances(a['store-instances']);
   if (a['ttft-ms'] !== undefined || a['tokens-per-second'] !== undefined) {
     o.latency = {
       ...(a['ttft-ms'] !== undefined ? { ttftMs: a['ttft-ms'] } : {}),
