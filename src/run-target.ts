@@ -128,6 +128,7 @@ export function mockOptions(scenario: Scenario): Omit<MockCoreOptions, 'clock'> 
     latency: t.latency,
     seed: scenario.seed,
     ...(t.rejectedConsumeRequests !== undefined ? { rejectedConsumeRequests: t.rejectedConsumeRequests } : {}),
+    ...(t.subMinute !== undefined ? { enforcement: { subMinute: t.subMinute } } : {}),
   };
 }
 

@@ -114,6 +114,8 @@ export interface MockTarget {
   latency?: { ttftMs?: number; tokensPerSecond?: number; jitter?: number };
   /** A 429 still costs one request of RPM (OpenAI: failed requests count toward the limit). Default false. */
   rejectedConsumeRequests?: boolean;
+  /** Sub-minute enforcement on top of the per-minute limits: '1s' (RPM/60 and TPM/60 per second), '10s' (RPM/6, TPM/6 per 10 s). Default 'none'. */
+  subMinute?: 'none' | '1s' | '10s';
 }
 
 export interface HttpTarget {
@@ -376,6 +378,10 @@ const mockTarget = strict({
     .boolean(expecting('true or false'))
     .optional()
     .meta({ description: 'A 429 still costs one request of RPM (OpenAI: failed requests count toward your limit), so retry storms eat capacity. Default false.' }),
+  subMinute: z
+    .enum(['none', '1s', '10s'], expecting('one of none, 1s, 10s'))
+    .optional()
+    .meta({ description: "Sub-minute enforcement on top of the per-minute limits (providers enforce shorter windows than a minute): '1s' adds RPM/60 and TPM/60 buckets over 1 s, '10s' RPM/6 and TPM/6 over 10 s. Default: the dialect's (none for openai)." }),
   apiKey: forbidden(NO_API_KEY, NO_API_KEY_DOC),
 });
 
