@@ -14,11 +14,15 @@
  *
  * "Let every continuation run" (draining) is the subtle part. A macrotask (setImmediate)
  * drains everything for certain, but costs ~5 µs here; a simulated attempt needs one or two
- * drains. The default `microtask` drain instead yields microtask by microtask and stops once
- * the clock has seen no call (now/sleepUntil/at) for `idleHops` consecutive hops: every
- * continuation that depends on the time reads the clock within a few hops of being woken
- * (the executor's completion → record → finally → next closed-loop request chain is ~6 hops).
- * Two guards keep it honest: a pending setImmediate (the executor's yield to I/O) always
+ * drains. The default `microtask` drain instead yields microtask by microtask until the clock
+ * has seen no call (now/sleepUntil/at) for `idleHops` (4) consecutive hops, then confirms with
+ * a `process.nextTick`: a tick queued from a microtask runs only once the microtask queue is
+ * empty (Node drains all microtasks before it processes ticks), so if the clock still saw no
+ * call by then, nothing runnable is left at this instant; if it did, the hops start again.
+ * (Ticks queued by others, e.g. file streams, run in the same batch as ours; they do not
+ * touch the clock.) The hops before the confirmation are what the livelock guard counts
+ * (`maxHopsPerInstant`): work that never lets time pass keeps the clock busy, so it never
+ * gets to the tick. Two guards keep it honest: a pending setImmediate (the executor's yield to I/O) always
  * gets a real macrotask drain before time moves, and every `yieldEveryMs` of wall time the
  * driver yields a macrotask anyway so file streams flush (flat memory) and signals (Ctrl-C)
  * are delivered. `drain: 'macrotask'` is the slow, assumption-free mode; a test checks both
@@ -175,10 +179,15 @@ export class SimClock implements DrivableClock {
 
 const noop = () => {};
 
+const IDLE_HOPS = 4;
+
 export interface DriveOptions {
   /** 'microtask' (default, fast) or 'macrotask' (a setImmediate per instant: slow, no assumptions). */
   drain?: 'microtask' | 'macrotask';
-  /** Microtask drain: hops without any clock call before the instant counts as settled. Default 32. */
+  /**
+   * Microtask drain: hops without any clock call before the drain confirms the instant has
+   * settled (a nextTick, which runs once the microtask queue is empty). Default 4.
+   */
   idleHops?: number;
   /** Yield a macrotask at least this often (wall ms), so I/O flushes and signals arrive. Default 4. */
   yieldEveryMs?: number;
@@ -208,6 +217,9 @@ export interface DriveStats {
 }
 
 const macrotask = () => new Promise<void>((r) => setImmediate(r));
+const RESOLVED = Promise.resolve();
+/** Resolves once every microtask queued so far, and every one they queue, has run (see the module doc). */
+const afterMicrotasks = () => new Promise<void>((r) => process.nextTick(r));
 
 function hasPendingImmediate(): boolean {
   const info = process.getActiveResourcesInfo();
@@ -236,7 +248,7 @@ export async function driveVirtual<T>(clock: DrivableClock, work: Promise<T>, op
     },
   );
   const micro = (opts.drain ?? 'microtask') === 'microtask';
-  const idleHops = opts.idleHops ?? 32;
+  const idleHops = opts.idleHops ?? IDLE_HOPS;
   const yieldEveryMs = opts.yieldEveryMs ?? 4;
   const maxTimeMs = opts.maxTimeMs ?? Infinity;
   const maxHops = opts.maxHopsPerInstant ?? 50_000_000;
@@ -252,14 +264,22 @@ export async function driveVirtual<T>(clock: DrivableClock, work: Promise<T>, op
       let seen = sim.activity;
       let idle = 0;
       let hops = 0;
-      while (idle < idleHops && !settled) {
-        if (++hops > maxHops) throw new Error(`virtual time is stuck at ${sim.now()} ms: ${maxHops} microtask hops at one instant (work that never waits for the clock)`);
-        await null;
-        if (sim.activity !== seen) {
-          seen = sim.activity;
-          if (idle > maxQuiet) maxQuiet = idle;
-          idle = 0;
-        } else idle++;
+      for (;;) {
+        while (idle < idleHops && !settled) {
+          if (++hops > maxHops) throw new Error(`virtual time is stuck at ${sim.now()} ms: ${maxHops} microtask hops at one instant (work that never waits for the clock)`);
+          await RESOLVED;
+          if (sim.activity !== seen) {
+            seen = sim.activity;
+            if (idle > maxQuiet) maxQuiet = idle;
+            idle = 0;
+          } else idle++;
+        }
+        if (settled) break;
+        // Confirm: a nextTick queued from a microtask runs only once the microtask queue is empty.
+        await afterMicrotasks();
+        if (sim.activity === seen) break;
+        seen = sim.activity;
+        idle = 0;
       }
       if (!settled && hasPendingImmediate()) {
         await macrotask();
