@@ -1,17 +1,23 @@
 /**
- * Streaming CSV writer: csv-stringify piped into a file stream, one row at a time, so a run
- * of any length writes in constant memory. write() is synchronous (Recorder.record is) and
- * returns false once the stringifier's buffer is full; callers that can wait should then
- * `await drained()`. During a run attempts finish at most a few thousand per second and the
- * event loop turns between them, so the file keeps up without waiting; bulk writers (tests,
- * replays) use drained(). close() ends the stream and resolves when the file is flushed.
+ * Streaming CSV writer: rows are formatted to text here and appended to a file stream in
+ * batches, so a run of any length writes in constant memory. write() is synchronous
+ * (Recorder.record is) and returns false once the file stream's buffer is full; callers that
+ * can wait should then `await drained()`. During a run the event loop turns between attempts,
+ * so the file keeps up without waiting; bulk writers (tests, replays) use drained(). close()
+ * ends the stream and resolves when the file is flushed.
+ *
+ * The text is what csv-stringify (default options, header, eof) wrote for the same cells,
+ * byte for byte: `,` between cells, `\n` after every line, an undefined cell empty, a cell
+ * quoted when it contains `"`, `,`, `\n` or `\r` (quotes doubled), everything else as is.
+ * Formatting it here costs a fraction of the Transform stream's per-row objects and callbacks
+ * (~25 µs a row for requests.csv), and one file write per batch instead of one per row.
+ * Rows reach the file when a batch fills (BATCH_CHARS), within FLUSH_MS of being written
+ * (a timer, for slow writers such as a live run or a probe), on drained() and on close().
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { pipeline } from 'node:stream/promises';
-import { stringify } from 'csv-stringify';
 import { LimitprobeError } from '../errors.js';
-import { columnNames, toCells, type Column } from './columns.js';
+import { columnNames, type Column } from './columns.js';
 
 export interface CsvWriter<T> {
   /** Queue one row. false = buffer full: await drained() before writing more if you can. */
@@ -23,33 +29,89 @@ export interface CsvWriter<T> {
   readonly rowsWritten: number;
 }
 
+/** Characters of formatted rows collected before one write to the file stream. */
+const BATCH_CHARS = 64 * 1024;
+/** The longest a written row waits in the batch before it is handed to the file stream (ms). */
+const FLUSH_MS = 50;
+
+const NEEDS_QUOTES = /[",\n\r]/;
+const QUOTES = /"/g;
+
+/** One cell as csv-stringify writes it by default. */
+function cellText(v: string | undefined | null): string {
+  if (v === undefined || v === null || v === '') return '';
+  if (!NEEDS_QUOTES.test(v)) return v;
+  return `"${v.replace(QUOTES, '""')}"`;
+}
+
+/** One line, `\n` included. */
+export function csvLine(cells: readonly (string | undefined)[]): string {
+  let s = '';
+  const n = cells.length;
+  for (let i = 0; i < n; i++) {
+    if (i > 0) s += ',';
+    s += cellText(cells[i]);
+  }
+  return s + '\n';
+}
+
 export function openCsv<T>(path: string, columns: readonly Column<T>[]): CsvWriter<T> {
-  const stringifier = stringify({ header: true, columns: columnNames(columns), eof: true });
+  const out = createWriteStream(path);
   let failure: LimitprobeError | undefined;
-  const done = pipeline(stringifier, createWriteStream(path)).catch((e: unknown) => {
-    failure = new LimitprobeError('E_REPORT_WRITE', `cannot write ${path}: ${(e as Error).message}`, e);
+  out.on('error', (e: Error) => {
+    failure ??= new LimitprobeError('E_REPORT_WRITE', `cannot write ${path}: ${e.message}`, e);
   });
+  // Settles once the file is closed (after the last write, or after a failure).
+  const done = new Promise<void>((resolve) => out.once('close', resolve));
+  const cells = columns.map((c) => c.cell);
+  const ncols = cells.length;
+  let batch = csvLine(columnNames(columns));
+  let timer: NodeJS.Timeout | undefined;
   let rows = 0;
   let closed = false;
+
+  const flush = () => {
+    if (timer) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    if (batch.length === 0 || failure || out.destroyed) return;
+    const text = batch;
+    batch = '';
+    out.write(text);
+  };
 
   return {
     write(row: T): boolean {
       if (failure) throw failure;
       if (closed) throw new LimitprobeError('E_REPORT_WRITE', `cannot write ${path}: writer is closed`);
       rows++;
-      return stringifier.write(toCells(columns, row));
+      let line = '';
+      for (let i = 0; i < ncols; i++) {
+        if (i > 0) line += ',';
+        line += cellText(cells[i]!(row));
+      }
+      batch += line + '\n';
+      if (batch.length >= BATCH_CHARS) flush();
+      else if (!timer) {
+        timer = setTimeout(flush, FLUSH_MS);
+        timer.unref();
+      }
+      return !out.writableNeedDrain;
     },
     async drained(): Promise<void> {
-      if (stringifier.writableNeedDrain && !failure) {
+      flush();
+      if (out.writableNeedDrain && !failure) {
         // Settle on drain, or on failure: then wait for `done`, which records the failure.
-        await Promise.race([once(stringifier, 'drain').then(undefined, () => done), done]);
+        await Promise.race([once(out, 'drain').then(undefined, () => done), done]);
       }
       if (failure) throw failure;
     },
     async close(): Promise<void> {
       if (!closed) {
         closed = true;
-        stringifier.end();
+        flush();
+        out.end();
       }
       await done;
       if (failure) throw failure;
