@@ -160,9 +160,9 @@ describe('execute (closed loop options and groups)', () => {
     const plan: ExecPlan = {
       phases: [
         { name: 'o', index: 0, startMs: 0, durationMs: 50, kind: 'open', *slots() { for (let i = 0; i < 4; i++) yield { atMs: i * 10, group: i % 2, seq: i >> 1 }; } },
-        { name: 'c', index: 1, startMs: 50, durationMs: 60, kind: 'closed', groups: [{ group: 0, concurrency: 1 }, { group: 1, concurrency: 2 }], maxRequests: 9 },
+        { name: 'c', index: 1, startMs: 50, durationMs: 5_000, kind: 'closed', groups: [{ group: 0, concurrency: 1 }, { group: 1, concurrency: 2 }], maxRequests: 9 },
       ],
-      totalDurationMs: 110,
+      totalDurationMs: 5_050,
       makeRequest: (id, phase, t, slot) => {
         seen.push({ group: slot?.group, seq: slot?.seq });
         return { ...base.makeRequest(id, phase, t), group: slot ? `g${slot.group}` : 'default' };
