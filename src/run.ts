@@ -20,6 +20,7 @@ import {
   type ThresholdResult,
 } from './metrics/thresholds.js';
 import { buildPlan } from './plan/plan.js';
+import { countTokens } from './tokens/count.js';
 import { leanPlan } from './capacity/lean-plan.js';
 import { writeHtmlReport } from './report/html/index.js';
 import { openRunReports } from './report/writers.js';
@@ -82,6 +83,8 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   if (opts.shard && scenario.engine === 'autocannon') {
     throw new ConfigError('--shard: expected engine "chat" (a flood numbers its own requests and cannot be striped), found "autocannon"');
   }
+  // Load the tokenizer's rank table now (0.1–1 s), not when the first request is built at t = 0.
+  countTokens('warm up', scenario.target.model ?? '');
   const shardRun = opts.shard ? new ShardRun({ scenario, shard: opts.shard, startAt: opts.startAt, runId: opts.runId }) : undefined;
   // Before the target opens: its clock's origin is the run's t = 0.
   await shardRun?.waitForStart(opts.signal);
