@@ -6,6 +6,7 @@
 import type { AttemptResult, PlannedRequest, RetryPort, RetryVerdict, SendGate } from '../../exec/ports.js';
 import type { RandomSource } from './backoff.js';
 import { ClientPolicy, type SharedLimits } from './policy.js';
+import type { SendLimiter } from './limiters.js';
 import type { RetrySpec } from './spec.js';
 
 export type { RetrySpec, BackoffSpec, RetryAfterSpec, PacingSpec, AdaptiveSpec, BudgetSpec, ThrottleSpec } from './spec.js';
@@ -31,6 +32,8 @@ export interface RetryPortOptions {
 
 export class GroupRetryPort implements RetryPort {
   readonly clients = new Map<string, ClientPolicy>();
+  /** Limiters the clients share (`pacing.scope: shared`). */
+  private readonly shared = new Map<string, SendLimiter>();
 
   constructor(private readonly opts: RetryPortOptions) {
     for (const g of opts.groups ?? ['default']) this.client(g);
@@ -45,6 +48,7 @@ export class GroupRetryPort implements RetryPort {
         limits: this.opts.limits,
         share: 1 / n,
         nowMs: this.opts.nowMs,
+        shared: this.shared,
       });
       this.clients.set(group, c);
     }

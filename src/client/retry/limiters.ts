@@ -119,12 +119,14 @@ class MeasuredRate {
  * throttle; on a throttle lastMaxRate = min(measured, fill) (measured when off), rate = β ·
  * lastMaxRate, K = ∛(lastMaxRate(1 − β)/C); on success rate = C(t − tThrottle − K)³ + lastMaxRate,
  * capped at 2 × measured; fill ≥ 0.5 req/s, capacity = rate (≥ 1). Updated on every response.
+ * `cutCooldownMs` (not in AWS's limiter, default 0) takes at most one cut per that many ms.
  */
 export class CubicLimiter implements SendLimiter {
   private readonly beta: number;
   private readonly C: number;
   private readonly minFill: number;
   private readonly minCapacity = 1;
+  private readonly cooldownMs: number;
   private enabled = false;
   private fillRate: number;
   private maxCapacity = 1;
@@ -139,6 +141,7 @@ export class CubicLimiter implements SendLimiter {
     this.beta = spec.beta ?? 0.7;
     this.C = spec.scaleConstant ?? 0.4;
     this.minFill = spec.minFillRate ?? 0.5;
+    this.cooldownMs = spec.cutCooldownMs ?? 0;
     this.fillRate = this.minFill;
     this.lastThrottle = nowMs / 1000;
   }
@@ -177,6 +180,9 @@ export class CubicLimiter implements SendLimiter {
     const measured = this.measured.add(ts, 1);
     let calculated: number;
     if (isRateLimited(r) || r.outcome === 'overloaded') {
+      // One congestion event per cooldown (as TCP CUBIC cuts once per loss window): the rest of
+      // a herd of 429s answering attempts sent before the cut is not a new signal. Off (0) in AWS's own limiter.
+      if (this.enabled && this.cooldownMs > 0 && ts - this.lastThrottle < this.cooldownMs / 1000) return;
       const rateToUse = !this.enabled ? measured : Math.min(measured, this.fillRate);
       this.lastMaxRate = rateToUse;
       this.timeWindow = Math.cbrt((this.lastMaxRate * (1 - this.beta)) / this.C);

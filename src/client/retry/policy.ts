@@ -24,6 +24,8 @@ export interface ClientPolicyOptions {
   share?: number;
   /** Run time the client starts at (CUBIC's first "last throttle"). */
   nowMs?: number;
+  /** Limiters shared by the clients of one port (`pacing.scope: shared`), by key. */
+  shared?: Map<string, SendLimiter>;
 }
 
 /** A preset with the explicit fields over it. Throws on an unknown preset name. */
@@ -83,14 +85,20 @@ export class ClientPolicy {
     this.maxAttempts = Math.max(1, s.maxAttempts ?? 1);
     const parts: SendLimiter[] = [];
     if (s.pacing) {
-      const share = opts.share ?? 1;
+      const shared = s.pacing.scope === 'shared';
+      const share = shared ? 1 : (opts.share ?? 1);
       const head = s.pacing.headroom ?? 0.9;
       const rpm = s.pacing.rpm ?? (opts.limits?.rpm !== undefined ? opts.limits.rpm * head * share : undefined);
       const tpm = s.pacing.tpm ?? (opts.limits?.tpm !== undefined ? opts.limits.tpm * head * share : undefined);
       if (rpm === undefined || tpm === undefined) {
         throw new RangeError('retry.pacing needs rpm and tpm (give them, or run against a target whose limits are known: the mock)');
       }
-      parts.push(new PacingLimiter(rpm, tpm, s.pacing));
+      if (shared && opts.shared) {
+        const key = JSON.stringify(['pacing', rpm, tpm, s.pacing]);
+        let l = opts.shared.get(key);
+        if (!l) opts.shared.set(key, (l = new PacingLimiter(rpm, tpm, s.pacing)));
+        parts.push(l);
+      } else parts.push(new PacingLimiter(rpm, tpm, s.pacing));
     }
     if (s.adaptive?.type === 'cubic') parts.push(new CubicLimiter(s.adaptive, opts.nowMs ?? 0));
     else if (s.adaptive?.type === 'aimd') parts.push(new AimdLimiter(s.adaptive));

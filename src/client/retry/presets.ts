@@ -125,14 +125,14 @@ export const PRESETS = {
     maxAttempts: 30,
     backoff: { type: 'full-jitter', baseMs: 500, capMs: 20_000 },
     retryAfter: { honor: true, useResetHeaders: true, combine: 'max', spreadMs: 250 },
-    adaptive: { type: 'cubic' },
+    adaptive: { type: 'cubic', cutCooldownMs: 1_000 },
   },
   /** Proactive pacing (RPB P11): RPM+TPM buckets at the whole limit with refunds, Retry-After on the fallback path. */
   pacing: {
     maxAttempts: 30,
     backoff: { type: 'full-jitter', baseMs: 500, capMs: 20_000 },
     retryAfter: { honor: true, useResetHeaders: true, combine: 'max', spreadMs: 250 },
-    pacing: { headroom: 1, burstSeconds: 60, refund: true },
+    pacing: { scope: 'shared', headroom: 0.95, burstSeconds: 1, refund: true },
   },
   /** Built to ignore the server: a fixed 200 ms retry, whatever Retry-After says (the referee's early-retry test). */
   'ignore-retry-after': { maxAttempts: 30, backoff: { type: 'fixed', delayMs: 200 }, retryAfter: { honor: false } },

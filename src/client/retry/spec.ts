@@ -52,6 +52,13 @@ export interface PacingSpec {
   burstSeconds?: number;
   /** Give the unused part of max_tokens back when a response says how many were generated (as the provider does). Default true. */
   refund?: boolean;
+  /**
+   * `client` (default): each client paces its own share (the target's limits × headroom ÷ clients).
+   * `shared`: the clients on one key pace through one limiter at the key's limits × headroom (a
+   * shared rate limiter, e.g. a Redis bucket all workers take from): no share sits idle while
+   * another client still has work.
+   */
+  scope?: 'client' | 'shared';
   /** Cookbook: after a 429, nothing is sent for this long (15 s there). Default 0. */
   pauseAfter429Ms?: number;
 }
@@ -61,7 +68,14 @@ export type AdaptiveSpec =
   /** Additive increase, multiplicative decrease over a token bucket (unit: requests or tokens). */
   | { type: 'aimd'; unit?: 'requests' | 'tokens'; increasePerSec?: number; decrease?: number; minRate?: number; initialRate?: number }
   /** AWS SDK adaptive mode's DefaultRateLimiter (CUBIC, request units), constants as in smithy util-retry. */
-  | { type: 'cubic'; beta?: number; scaleConstant?: number; minFillRate?: number };
+  | {
+      type: 'cubic';
+      beta?: number;
+      scaleConstant?: number;
+      minFillRate?: number;
+      /** At most one multiplicative cut per this many ms (a herd of 429s is one congestion signal). Default 0: every throttle cuts (AWS). */
+      cutCooldownMs?: number;
+    };
 
 /** Client retry budgets: SRE's per-client retry ratio, and AWS's retry quota. */
 export interface BudgetSpec {
