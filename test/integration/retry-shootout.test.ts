@@ -36,7 +36,7 @@ describe('retry shootout (simulated, costed 429s, per-second enforcement)', () =
       const done = (p: string) => (t[p]!.successRatio === 1 ? t[p]!.makespanMs : Infinity);
       expect(t.pacing!.successRatio).toBe(1);
       expect(t.adaptive!.successRatio).toBe(1);
-      // Completion time: pacing finishes well before adaptive (1.67–1.76× on seeds 1–4) …
+      // Completion time: pacing finishes well before adaptive (1.67–1.80× on seeds 1–4) …
       expect(done('pacing') * 1.3).toBeLessThan(done('adaptive'));
       // … and the reactive arms never finish: under costed 429s their storms collapse (15–27 % success).
       for (const p of REACTIVE) expect(t[p]!.successRatio, p).toBeLessThan(0.5);
