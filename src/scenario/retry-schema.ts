@@ -26,6 +26,7 @@ export const RETRY_PRESET_NAMES = [
   'aimd',
   'adaptive',
   'pacing',
+  'shared-pacing',
   'ignore-retry-after',
 ] as const;
 

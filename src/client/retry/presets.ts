@@ -132,6 +132,16 @@ export const PRESETS = {
     maxAttempts: 30,
     backoff: { type: 'full-jitter', baseMs: 500, capMs: 20_000 },
     retryAfter: { honor: true, useResetHeaders: true, combine: 'max', spreadMs: 250 },
+    pacing: { headroom: 1, burstSeconds: 60, refund: true },
+  },
+  /**
+   * Pacing as a fleet does it under per-second enforcement: one RPM+TPM limiter shared by every
+   * client on the key (a shared bucket, e.g. Redis) at 95 % of the key's limits, 1 s burst.
+   */
+  'shared-pacing': {
+    maxAttempts: 30,
+    backoff: { type: 'full-jitter', baseMs: 500, capMs: 20_000 },
+    retryAfter: { honor: true, useResetHeaders: true, combine: 'max', spreadMs: 250 },
     pacing: { scope: 'shared', headroom: 0.95, burstSeconds: 1, refund: true },
   },
   /** Built to ignore the server: a fixed 200 ms retry, whatever Retry-After says (the referee's early-retry test). */
