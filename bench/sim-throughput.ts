@@ -8,10 +8,10 @@
  *   reports  + requests.csv / timeseries.csv / summary.csv on disk: a full `run --sim`
  *
  * Each is run `--repeat` times; the best and the median are printed (the machine is shared:
- * wall time is noisy, CPU time less so). Memory: peak heap sampled every 4 ms, and max RSS;
+ * wall time is noisy, CPU time less so). Memory: peak heap and RSS sampled every 4 ms, and max RSS;
  * `--hours 4` shows it stays flat as the simulated time grows.
  *
- *   npx tsx bench/sim-throughput.ts [--hours 1] [--repeat 3] [--overload 2] [--closed]
+ *   npx tsx bench/sim-throughput.ts [--hours 1] [--repeat 3] [--overload 2] [--closed] [--modes engine,metrics,reports]
  *   (compiled: npx tsc -p tsconfig.json --outDir /tmp/lp && node /tmp/lp/bench/sim-throughput.js)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -29,6 +29,8 @@ const hours = opt('hours', 1);
 const repeat = opt('repeat', 3);
 const overload = opt('overload', 2);
 const closed = args.includes('--closed');
+const modesArg = args.indexOf('--modes');
+const modes = (modesArg >= 0 ? args[modesArg + 1]!.split(',') : ['engine', 'metrics', 'reports']) as ('engine' | 'metrics' | 'reports')[];
 
 const scenario = parseScenario({
   name: 'sim-bench',
@@ -48,14 +50,18 @@ interface Sample {
   cpuMs: number;
   attempts: number;
   peakHeapMb: number;
+  peakRssMb: number;
 }
 
 async function once(mode: 'engine' | 'metrics' | 'reports'): Promise<Sample> {
   const dir = mode === 'reports' ? mkdtempSync(join(tmpdir(), 'lp-simbench-')) : undefined;
-  let peak = process.memoryUsage().heapUsed;
+  const m0 = process.memoryUsage();
+  let peak = m0.heapUsed;
+  let peakRss = m0.rss;
   const timer = setInterval(() => {
-    const h = process.memoryUsage().heapUsed;
-    if (h > peak) peak = h;
+    const m = process.memoryUsage();
+    if (m.heapUsed > peak) peak = m.heapUsed;
+    if (m.rss > peakRss) peakRss = m.rss;
   }, 4);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -64,22 +70,22 @@ async function once(mode: 'engine' | 'metrics' | 'reports'): Promise<Sample> {
   const cpu = process.cpuUsage(cpu0);
   clearInterval(timer);
   if (dir) rmSync(dir, { recursive: true, force: true });
-  return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000, attempts: r.execution.attempts + r.execution.dropped, peakHeapMb: peak / 2 ** 20 };
+  return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000, attempts: r.execution.attempts + r.execution.dropped, peakHeapMb: peak / 2 ** 20, peakRssMb: peakRss / 2 ** 20 };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 console.log(`scenario: ${closed ? '64 closed-loop workers' : `${800 * overload}/min open loop (${overload}× the 800 RPM)`}, 800+200 tokens, ${hours} simulated hour(s), qwen2 limits`);
-console.log('mode     attempts   best wall  median wall  best cpu   attempts/s (best wall)  attempts/s (cpu)  peak heap');
+console.log('mode     attempts   best wall  median wall  best cpu   attempts/s (best wall)  attempts/s (cpu)  peak heap  peak RSS');
 await once('metrics'); // warm-up: JIT, tokenizer tables, module loading
-for (const mode of ['engine', 'metrics', 'reports'] as const) {
+for (const mode of modes) {
   const runs: Sample[] = [];
   for (let i = 0; i < repeat; i++) runs.push(await once(mode));
   const bestWall = Math.min(...runs.map((r) => r.wallMs));
   const bestCpu = Math.min(...runs.map((r) => r.cpuMs));
   const n = runs[0]!.attempts;
   console.log(
-    `${mode.padEnd(8)} ${String(n).padStart(8)} ${bestWall.toFixed(0).padStart(9)} ms ${median(runs.map((r) => r.wallMs)).toFixed(0).padStart(9)} ms ${bestCpu.toFixed(0).padStart(7)} ms ${Math.round((n / bestWall) * 1000).toLocaleString('en-US').padStart(18)} ${Math.round((n / bestCpu) * 1000).toLocaleString('en-US').padStart(18)} ${Math.max(...runs.map((r) => r.peakHeapMb)).toFixed(0).padStart(8)} MB`,
+    `${mode.padEnd(8)} ${String(n).padStart(8)} ${bestWall.toFixed(0).padStart(9)} ms ${median(runs.map((r) => r.wallMs)).toFixed(0).padStart(9)} ms ${bestCpu.toFixed(0).padStart(7)} ms ${Math.round((n / bestWall) * 1000).toLocaleString('en-US').padStart(18)} ${Math.round((n / bestCpu) * 1000).toLocaleString('en-US').padStart(18)} ${Math.max(...runs.map((r) => r.peakHeapMb)).toFixed(0).padStart(8)} MB ${Math.max(...runs.map((r) => r.peakRssMb)).toFixed(0).padStart(7)} MB`,
   );
 }
 console.log(`max RSS of the process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
