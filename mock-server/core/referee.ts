@@ -114,6 +114,18 @@ const RETRYABLE = (s: number) => s === 408 || s === 409 || s === 429 || s >= 500
 class TenantBook {
   readonly ledger: TenantLedger;
   private readonly groups = new Map<string, Group>();
+
+  /**
+   * Drops the oldest tenth of the groups in one pass. Evicting one at a time from the front made
+   * every arrival walk the Map's deleted entries (36 % of CPU two simulated hours in).
+   */
+  private evictOldest(): void {
+    let excess = this.groups.size - Math.floor(this.maxGroups * 0.9);
+    for (const k of this.groups.keys()) {
+      if (excess-- <= 0) break;
+      this.groups.delete(k);
+    }
+  }
   private readonly window: number[] = [];
   private head = 0;
   constructor(
@@ -151,7 +163,7 @@ class TenantBook {
       this.groups.delete(gk);
       this.groups.set(gk, g);
       L.retryGroups++;
-      if (this.groups.size > this.maxGroups) this.groups.delete(this.groups.keys().next().value!);
+      if (this.groups.size > this.maxGroups) this.evictOldest();
       if (L.maxAttemptsInGroup < 1) L.maxAttemptsInGroup = 1;
       return g;
     }
