@@ -8,9 +8,9 @@
 import type { AnthropicMessage } from '../../src/protocol/anthropic.js';
 import { awaitCompletion, jsonWithFault } from './chat.js';
 import type { MockCore, Ticket } from './core.js';
-import { tokenDueMs, tokensDueBy } from './latency.js';
 import { completionText, wordOffset } from './output.js';
-import { JSON_CT, SSE_CT, waitUntil, type Reply, type ReplyStream } from './reply.js';
+import { nextDue, stallFor } from './pacing.js';
+import { JSON_CT, SSE_CT, type Reply, type ReplyStream } from './reply.js';
 
 export function messageId(core: MockCore, index: number): string {
   return 'msg_' + core.completionId(index).slice('chatcmpl-'.length);
@@ -88,9 +88,7 @@ export function anthropicStream(core: MockCore, t: Ticket, h: Record<string, str
       }
       if (fault?.kind === 'stall' && !stalled) {
         stalled = true;
-        try {
-          await waitUntil((x, s) => core.scheduler.sleepUntil(x, s), fault.ms === undefined ? Infinity : core.clock.now() + fault.ms, signal);
-        } catch {
+        if (!(await stallFor(core, fault.ms, signal))) {
           stop();
           return undefined;
         }
@@ -106,17 +104,13 @@ export function anthropicStream(core: MockCore, t: Ticket, h: Record<string, str
           }
           return ANTHROPIC_OVERLOADED_EVENT;
         }
-        const dueAt = t.admittedAt + tokenDueMs(t.timing, Math.min(sent + per, n) - 1);
-        if (core.clock.now() < dueAt) {
-          try {
-            await core.scheduler.sleepUntil(dueAt, signal);
-          } catch {
-            stop();
-            return undefined;
-          }
-          if (closed) return undefined;
+        const dueNow = await nextDue(core, t, sent, per, signal);
+        if (dueNow === undefined) {
+          stop();
+          return undefined;
         }
-        let due = Math.max(Math.min(sent + per, n), tokensDueBy(t.timing, core.clock.now() - t.admittedAt, n));
+        if (closed) return undefined;
+        let due = dueNow;
         if (!faultDone && due > faultAt && sent < faultAt) due = faultAt;
         let s = '';
         while (sent < due) {

@@ -12,10 +12,11 @@ import type { AdmissionInput } from './admission.js';
 import { anthropicJson, anthropicStream } from './anthropic-reply.js';
 import type { ChatAdmission, MockCore, Tenant, Ticket } from './core.js';
 import type { LimitsView } from './dialect-openai.js';
-import { completionMs, tokenDueMs, tokensDueBy } from './latency.js';
+import { completionMs, tokensDueBy } from './latency.js';
 import { completionText, wordOffset } from './output.js';
+import { nextDue, stallFor } from './pacing.js';
 import { fingerprint } from './referee.js';
-import { faultyJson, JSON_CT, SSE_CT, waitUntil, type Reply, type ReplyStream } from './reply.js';
+import { faultyJson, JSON_CT, SSE_CT, type Reply, type ReplyStream } from './reply.js';
 import type { RuleName } from './rules.js';
 import { validateChatBody, type ValidationResult } from './validate.js';
 import { validateAnthropicBody } from './validate-anthropic.js';
@@ -370,9 +371,7 @@ function streamed(core: MockCore, t: Ticket, h: Record<string, string>, includeU
       }
       if (fault?.kind === 'stall' && !stalled) {
         stalled = true;
-        try {
-          await waitUntil((x, s) => core.scheduler.sleepUntil(x, s), fault.ms === undefined ? Infinity : core.clock.now() + fault.ms, signal);
-        } catch {
+        if (!(await stallFor(core, fault.ms, signal))) {
           stop();
           return undefined;
         }
@@ -388,18 +387,13 @@ function streamed(core: MockCore, t: Ticket, h: Record<string, string>, includeU
           }
           return OPENAI_STREAM_ERROR;
         }
-        const dueAt = t.admittedAt + tokenDueMs(t.timing, Math.min(sent + per, n) - 1);
-        if (core.clock.now() < dueAt) {
-          try {
-            await core.scheduler.sleepUntil(dueAt, signal);
-          } catch {
-            stop();
-            return undefined;
-          }
-          if (closed) return undefined;
+        const dueNow = await nextDue(core, t, sent, per, signal);
+        if (dueNow === undefined) {
+          stop();
+          return undefined;
         }
-        // At least the chunk we waited for is due (guards float rounding in tokensDueBy).
-        let due = Math.max(Math.min(sent + per, n), tokensDueBy(t.timing, core.clock.now() - t.admittedAt, n));
+        if (closed) return undefined;
+        let due = dueNow;
         if (!faultDone && faultAt >= 0 && fault && fault.kind !== 'stall' && due > faultAt && sent < faultAt) due = faultAt;
         let s = '';
         while (sent < due) {
