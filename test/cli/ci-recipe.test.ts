@@ -5,15 +5,12 @@
  * with compare.csv and JUnit XML. Third run against a mock with a much lower RPM limit: the
  * compare finds the regression and the script exits 99. The mock is stopped every time.
  */
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { BIN as BUILT_BIN, ROOT, tempDir } from '../helpers/cli.js';
+import { BIN, runBash, ROOT, tempDir } from '../helpers/cli.js';
 
-/** The built CLI (LIMITPROBE_BIN: another build of it, e.g. while dist/ is being rebuilt). */
-const BIN = process.env.LIMITPROBE_BIN ?? BUILT_BIN;
 
 const SCENARIO = `
 name: ci-smoke
@@ -44,22 +41,6 @@ export function extractRecipe(markdown: string): string {
   return m[1]!;
 }
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function bash(script: string, cwd: string, env: Record<string, string>): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn('bash', [script], { cwd, env: { ...process.env, CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 async function mockIsDown(work: string): Promise<boolean> {
   const url = /listening on (\S+)/.exec(readFileSync(join(work, 'reports/ci/mock.log'), 'utf8'))?.[1];
@@ -88,13 +69,13 @@ describe('docs/ci.md shell recipe', () => {
       MOCK_FLAGS: '--profile qwen2 --ttft-ms 150 --tokens-per-second 200 --rpm 600',
     };
 
-    const first = await bash(recipe, work, env);
+    const first = await runBash(recipe, work, env);
     expect(first.code, first.stderr + first.stdout).toBe(0);
     expect(first.stdout).toContain('no baseline at ci/baseline yet: stored this run there; commit it');
     expect(existsSync(join(work, 'ci/baseline/summary.csv'))).toBe(true);
     expect(await mockIsDown(work)).toBe(true);
 
-    const second = await bash(recipe, work, env);
+    const second = await runBash(recipe, work, env);
     expect(second.code, second.stderr + second.stdout).toBe(0);
     expect(second.stdout).toMatch(/no regression; \d+ improved; \d+ metric\(s\) compared/);
     const csv = readFileSync(join(work, 'reports/ci/run/compare.csv'), 'utf8');
@@ -108,7 +89,7 @@ describe('docs/ci.md shell recipe', () => {
     expect(await mockIsDown(work)).toBe(true);
 
     // the same commit against a mock that allows 40 requests/min: the burst phase is throttled
-    const third = await bash(recipe, work, { ...env, MOCK_FLAGS: '--profile qwen2 --ttft-ms 150 --tokens-per-second 200 --rpm 40' });
+    const third = await runBash(recipe, work, { ...env, MOCK_FLAGS: '--profile qwen2 --ttft-ms 150 --tokens-per-second 200 --rpm 40' });
     expect(third.code, third.stderr + third.stdout).toBe(99);
     expect(third.stdout).toMatch(/total\s+rate\(ok\)\s+100\.00%\s+\d+\.\d+%.*REGRESSION/);
     expect(third.stdout).toMatch(/total\s+rate\(rate_limited_requests\)\s+0\.00%.*REGRESSION/);

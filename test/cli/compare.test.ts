@@ -3,25 +3,12 @@
  * pass with the default tolerances (exit 0); a run against tighter limits is a regression
  * (exit 99, compare.csv and JUnit say which metrics); bad input exits 2 naming what is wrong.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BIN as BUILT_BIN, ROOT, tempDir, type CliResult } from '../helpers/cli.js';
+import { runCli, tempDir } from '../helpers/cli.js';
 
-/** The built CLI (LIMITPROBE_BIN: another build of it, e.g. while dist/ is being rebuilt). */
-const BIN = process.env.LIMITPROBE_BIN ?? BUILT_BIN;
-function lp(args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
 
 const scenario = (rpm: number) => `
 name: compare-check
@@ -56,13 +43,13 @@ describe('limitprobe compare', () => {
     writeFileSync(join(dir, 'ok.yaml'), scenario(600));
     writeFileSync(join(dir, 'tight.yaml'), scenario(60));
     for (const [name, file] of [['baseline', 'ok.yaml'], ['current', 'ok.yaml'], ['tight', 'tight.yaml']]) {
-      const r = await lp(['run', join(dir, file!), '--out', run(name!), '--quiet']);
+      const r = await runCli(['run', join(dir, file!), '--out', run(name!), '--quiet']);
       if (r.code !== 0) throw new Error(`run ${name} exited ${r.code}: ${r.stderr}`);
     }
   }, 150_000);
 
   it('two runs of the same scenario against the deterministic mock pass with the defaults', async () => {
-    const r = await lp(['compare', run('baseline'), run('current'), '--junit', join(dir, 'same.xml')]);
+    const r = await runCli(['compare', run('baseline'), run('current'), '--junit', join(dir, 'same.xml')]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain(`compare: baseline ${run('baseline')} → current ${run('current')}`);
     expect(r.stdout).toMatch(/^scope\s+metric\s+baseline\s+current\s+change\s+tolerance\s+verdict$/m);
@@ -81,7 +68,7 @@ describe('limitprobe compare', () => {
   }, 30_000);
 
   it('tighter limits are a regression: exit 99, the table, compare.csv and JUnit name the metrics', async () => {
-    const r = await lp(['compare', run('baseline'), run('tight'), '--junit', join(dir, 'tight.xml')]);
+    const r = await runCli(['compare', run('baseline'), run('tight'), '--junit', join(dir, 'tight.xml')]);
     expect(r.code, r.stdout + r.stderr).toBe(99);
     expect(r.stdout).toMatch(/^burst\s+rate\(ok\)\s+100\.00%\s+\d+\.\d\d%\s+−\d+\.\d\dpp\s+1pp,2req\s+REGRESSION$/m);
     expect(r.stdout).toMatch(/^burst\s+rate\(rate_limited_requests\)\s+0\.00%.*REGRESSION$/m);
@@ -95,33 +82,33 @@ describe('limitprobe compare', () => {
     expect(failed).toEqual(expect.arrayContaining(['rate(ok)', 'rate(rate_limited_requests)', 'value(ok_rps)']));
 
     // --quiet prints only the failures; a tolerance can accept the change
-    const quiet = await lp(['compare', run('baseline'), run('tight'), '--quiet']);
+    const quiet = await runCli(['compare', run('baseline'), run('tight'), '--quiet']);
     expect(quiet.code).toBe(99);
     expect(quiet.stdout.split('\n').filter((l) => /\s(ok|improved)$/.test(l))).toEqual([]);
-    const accepted = await lp(['compare', run('baseline'), run('tight'), '--tolerance', 'rate(*)=off', '--tolerance', 'value(*)=off', '--tolerance', 'p*(*)=off']);
+    const accepted = await runCli(['compare', run('baseline'), run('tight'), '--tolerance', 'rate(*)=off', '--tolerance', 'value(*)=off', '--tolerance', 'p*(*)=off']);
     expect(accepted.code, accepted.stdout + accepted.stderr).toBe(0);
     expect(accepted.stdout).toMatch(/^burst\s+rate\(ok\).*\soff\s+ignored$/m);
   }, 30_000);
 
   it('bad input exits 2 and names what is wrong', async () => {
-    const missing = await lp(['compare', join(dir, 'nope'), run('current')]);
+    const missing = await runCli(['compare', join(dir, 'nope'), run('current')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain(`limitprobe: baseline run directory ${join(dir, 'nope')}: expected a directory written by "limitprobe run", found nothing there`);
 
     const empty = tempDir('limitprobe-empty-');
-    const noSummary = await lp(['compare', run('baseline'), empty]);
+    const noSummary = await runCli(['compare', run('baseline'), empty]);
     expect(noSummary.code).toBe(2);
     expect(noSummary.stderr).toContain(`${join(empty, 'summary.csv')}: expected the run's summary.csv, found no such file`);
 
-    const malformed = await lp(['compare', run('baseline'), run('current'), '--tolerance', 'p95(response_time_ms)=+ten%']);
+    const malformed = await runCli(['compare', run('baseline'), run('current'), '--tolerance', 'p95(response_time_ms)=+ten%']);
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toContain(`limitprobe: --tolerance 'p95(response_time_ms)=+ten%': expected parts like +10%, 5ms, 1pp, 2req or a plain number, joined by ",", found "+ten%"`);
-    const unknown = await lp(['compare', run('baseline'), run('current'), '--tolerance', 'p95(latency)=+10%']);
+    const unknown = await runCli(['compare', run('baseline'), run('current'), '--tolerance', 'p95(latency)=+10%']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/--tolerance 'p95\(latency\)=\+10%': expected a metric such as .*, found "p95\(latency\)", which names no metric/);
     expect(existsSync(join(empty, 'compare.csv'))).toBe(false);
 
-    const noArgs = await lp(['compare', run('baseline')]);
+    const noArgs = await runCli(['compare', run('baseline')]);
     expect(noArgs.code).toBe(2);
   }, 30_000);
 });

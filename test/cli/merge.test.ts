@@ -6,16 +6,14 @@
  * each, at the plan's times), the shards started together, and merge refuses an incomplete set
  * with exit 2, naming what is missing.
  */
-import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../src/plan/plan.js';
 import { parseScenario } from '../../src/scenario/index.js';
 import { readCsv } from '../helpers/csv.js';
-import { BIN as BUILT_BIN, ROOT, runCli, startCli, tempDir } from '../helpers/cli.js';
+import { BIN, runBash, ROOT, runCli, startCli, tempDir } from '../helpers/cli.js';
 
-const BIN = process.env.LIMITPROBE_BIN ?? BUILT_BIN;
 
 
 const SCENARIO = {
@@ -35,16 +33,6 @@ export function extractShardRecipe(markdown: string): string {
   return m[1]!;
 }
 
-function bash(script: string, cwd: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('bash', [script], { cwd, env: { ...process.env, CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('docs/distributed.md shell recipe (N = 3 processes against one mock)', () => {
   it('runs as written; the merge is the single schedule; merge refuses a missing shard', async () => {
@@ -61,7 +49,7 @@ describe('docs/distributed.md shell recipe (N = 3 processes against one mock)', 
     const mock = startCli(['mock', '--port', '0', '--rpm', '1000000', '--tpm', '1000000000', '--ttft-ms', '20', '--tokens-per-second', '2000']);
     try {
       const url = /listening on (\S+)/.exec(await mock.line(/listening on/))![1]!;
-      const r = await bash(recipe, work, {
+      const r = await runBash(recipe, work, {
         PATH: `${bin}:${process.env.PATH}`,
         SCENARIO: 'scenario.json',
         N: '3',

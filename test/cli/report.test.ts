@@ -1,22 +1,9 @@
 /** `limitprobe report DIR` through the built CLI: regenerates report.html and prints the summary. */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BIN as BUILT_BIN, ROOT, tempDir, type CliResult } from '../helpers/cli.js';
+import { runCli, tempDir } from '../helpers/cli.js';
 
-/** The built CLI (LIMITPROBE_BIN: another build of it, e.g. while dist/ is being rebuilt). */
-const BIN = process.env.LIMITPROBE_BIN ?? BUILT_BIN;
-function lp(args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
 
 const SCENARIO = `
 name: report-check
@@ -47,14 +34,14 @@ describe('limitprobe report', () => {
 
   beforeAll(async () => {
     writeFileSync(join(dir, 'scenario.yaml'), SCENARIO);
-    const r = await lp(['run', join(dir, 'scenario.yaml'), '--out', out]);
+    const r = await runCli(['run', join(dir, 'scenario.yaml'), '--out', out]);
     if (r.code !== 0) throw new Error(`run exited ${r.code}: ${r.stderr}`);
     runStdout = r.stdout;
   }, 60_000);
 
   it("regenerates report.html from the run's files and prints the same summary the run printed", async () => {
     rmSync(join(out, 'report.html'), { force: true });
-    const r = await lp(['report', out]);
+    const r = await runCli(['report', out]);
     expect(r.code, r.stderr).toBe(0);
     const table = (s: string) => s.slice(s.indexOf('Summary'), s.indexOf('lat = end'));
     expect(table(r.stdout)).toContain('calm');
@@ -66,16 +53,16 @@ describe('limitprobe report', () => {
     expect(html).toContain('All 8 counters agree'); // the embedded mock's referee
     expect(html).toContain('rate_limited_requests');
 
-    const quiet = await lp(['report', out, '--quiet']);
+    const quiet = await runCli(['report', out, '--quiet']);
     expect(quiet.stdout).toBe(`report: ${join(out, 'report.html')}\n`);
   }, 30_000);
 
   it('exits 2 naming a missing directory or summary.csv', async () => {
-    const missing = await lp(['report', join(dir, 'nope')]);
+    const missing = await runCli(['report', join(dir, 'nope')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe(`limitprobe: run directory ${join(dir, 'nope')}: expected a directory written by "limitprobe run", found nothing there\n`);
     const empty = tempDir('limitprobe-empty-');
-    const noSummary = await lp(['report', empty]);
+    const noSummary = await runCli(['report', empty]);
     expect(noSummary.code).toBe(2);
     expect(noSummary.stderr).toContain(`${join(empty, 'summary.csv')}: expected the run's summary.csv, found no such file`);
     expect(existsSync(join(empty, 'report.html'))).toBe(false);

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const BIN = join(ROOT, 'dist/src/cli/main.js');
+/** The built CLI; LIMITPROBE_BIN points at another build of it (e.g. while dist/ is being rebuilt). */
+export const BIN = process.env.LIMITPROBE_BIN ?? join(ROOT, 'dist/src/cli/main.js');
 
 export interface CliResult {
   code: number | null;
@@ -57,6 +58,18 @@ export function startCli(args: string[], opts: { env?: Record<string, string | u
 
 export function runCli(args: string[], opts?: Parameters<typeof startCli>[1]): Promise<CliResult> {
   return startCli(args, opts).done;
+}
+
+/** Runs a shell script (a docs recipe) with bash and collects its output. */
+export function runBash(script: string, cwd: string, env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', [script], { cwd, env: { ...process.env, CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
 }
 
 export function tempDir(prefix = 'limitprobe-'): string {
