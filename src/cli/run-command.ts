@@ -85,20 +85,14 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
 
       const progress = createProgress(process.stderr, { mode: a.quiet || a.json ? 'off' : 'auto' });
       progress.start(scenario);
-      if (scenario.matrix?.length) {
-        try {
+      let result;
+      try {
+        if (scenario.matrix?.length) {
           const m = await runMatrix(scenario, undefined, { outDir: scenario.output.dir, signal: stop.signal });
           process.stdout.write(`\n${scenario.name}: ${m.runs.length} policies on the same seeded workload${stop.signal.aborted ? ' (interrupted)' : ''}\n${m.table}\n\nreports: ${scenario.output.dir}/policies.csv and one folder per policy\n`);
           setExit(stop.signal.aborted ? EXIT.interrupted : EXIT.ok);
-        } finally {
-          progress.stop();
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
+          return;
         }
-        return;
-      }
-      let result;
-      try {
         result = await runScenario(scenario, {
           scenarioDir: dirname(resolve(a.scenario)),
           shard,
