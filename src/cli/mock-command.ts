@@ -105,14 +105,15 @@ export function mockCommand(setExit: (code: number) => void): CommandModule<obje
           return true;
         }),
     handler: async (a) => {
+      // Handlers first: a supervisor may signal as soon as it reads the "listening on" line.
+      let stopRequested!: () => void;
+      const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
+      process.once('SIGINT', () => stopRequested());
+      process.once('SIGTERM', () => stopRequested());
       const server = await createMockServer(await optionsOf(a));
       process.stdout.write(`listening on ${server.url}\n`);
       process.stdout.write(`OpenAI-compatible base URL: ${server.url}/v1 — state: ${server.url}/__limitprobe/state\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await stopped;
       await server.close();
       setExit(EXIT.ok);
     },
