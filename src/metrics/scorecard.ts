@@ -14,8 +14,12 @@
  *   unused max_tokens), plus the mean latency of an ok attempt (the last one must be served);
  * - response time per successful LR = final end − first planned send (retry waits, pacing
  *   and queueing included: no coordinated omission); p50/p95/p99 exact;
- * - early retries (own records): a retry sent before the previous attempt's end + its advised
- *   retry-after; how early = that difference. The referee's count is the server's view;
+ * - early retries (own records): a retry sent before the moment the previous attempt's
+ *   response arrived (its headers: first byte, else its end) + its advised retry-after; how
+ *   early = that difference. A client may start waiting as soon as it has the headers (the
+ *   openai SDK does, and cancels the body), so the body's end would be too late a reference.
+ *   Within 1 ms is on time (timer granularity,
+ *   as the referee). The referee's count is the server's view;
  * - wasted tokens = tokens charged but not delivered: prompt (+ reported completion) tokens of
  *   attempts admitted but not completed (timeouts, aborted or broken streams, 5xx after
  *   admission); rejected prompt tokens = prompt tokens carried by rejected attempts (429, 5xx
@@ -26,6 +30,13 @@
  *   + 10 × (1 − success ratio) + early-retry fraction.
  */
 import type { AttemptRecord } from './record.js';
+
+/**
+ * A retry this close to its advised time is not early: Node timers fire on libuv's
+ * millisecond loop clock and can run up to 1 ms before the requested delay by a
+ * performance.now() clock. The mock's referee uses the same tolerance.
+ */
+const EARLY_TOLERANCE_MS = 1;
 
 export interface ScorecardLimits {
   rpm?: number;
@@ -133,7 +144,7 @@ export class ScorecardBuilder {
       if (r.attempt === 1) a.firstAttempts++;
       else {
         a.retries++;
-        if (lr.advisedAt !== undefined && r.startMs! < lr.advisedAt - 1e-6) {
+        if (lr.advisedAt !== undefined && r.startMs! < lr.advisedAt - EARLY_TOLERANCE_MS) {
           const e = lr.advisedAt - r.startMs!;
           a.early++;
           a.earlyMsTotal += e;
@@ -143,7 +154,7 @@ export class ScorecardBuilder {
     }
     lr.lastOutcome = r.outcome;
     lr.lastEnd = r.endMs;
-    lr.advisedAt = r.retryAfterMs !== undefined ? r.endMs + r.retryAfterMs : undefined;
+    lr.advisedAt = r.retryAfterMs !== undefined ? (r.firstByteMs ?? r.endMs) + r.retryAfterMs : undefined;
     if (RATE_LIMITED.has(r.outcome)) {
       a.rateLimited++;
       a.rejectedPrompt += r.promptTokensEstimate;

@@ -98,6 +98,22 @@ describe('scorecard', () => {
     expect(scorecardCsv(rows).split('\n')[0]).toMatch(/^policy,group,requests,successes,success_ratio,attempts/);
     expect(scorecardTable(rows)).toMatch(/1 +x +66\.7%/);
   });
+
+  it('the advised wait counts from when the 429 headers arrived, not from the end of its body', () => {
+    const c = new ScorecardBuilder();
+    const base = { phase: 'p', promptTokensEstimate: 10, maxTokens: 5, group: 'a', targetedStartMs: 0 };
+    // headers at 10 ms, body read at 12 ms, advice 1000 ms: a retry at 1011 ms waited long enough.
+    c.record({ ...base, requestId: 1, attempt: 1, startMs: 0, firstByteMs: 10, endMs: 12, status: 429, outcome: 'rate_limited_requests', retryAfterMs: 1000 });
+    c.record({ ...base, requestId: 1, attempt: 2, startMs: 1011, endMs: 1020, status: 200, outcome: 'ok' });
+    // ...one at 1009 ms is within the 1 ms timer tolerance; one at 1008 ms is early.
+    c.record({ ...base, requestId: 2, attempt: 1, startMs: 0, firstByteMs: 10, endMs: 12, status: 429, outcome: 'rate_limited_requests', retryAfterMs: 1000 });
+    c.record({ ...base, requestId: 2, attempt: 2, startMs: 1009, endMs: 1020, status: 200, outcome: 'ok' });
+    c.record({ ...base, requestId: 3, attempt: 1, startMs: 0, firstByteMs: 10, endMs: 12, status: 429, outcome: 'rate_limited_requests', retryAfterMs: 1000 });
+    c.record({ ...base, requestId: 3, attempt: 2, startMs: 1008, endMs: 1020, status: 200, outcome: 'ok' });
+    const t = c.rows('x').find((r) => r.group === 'total')!;
+    expect(t.earlyRetries).toBe(1);
+    expect(t.earlyMsMax).toBeCloseTo(2);
+  });
 });
 
 describe('scenario: retry settings', () => {
