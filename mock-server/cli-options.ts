@@ -5,7 +5,7 @@
  *   --fault KIND[:PROBABILITY][:MS][@FROM-TO]     e.g. cut:0.05   stall:0.01:3s   reset@10s-20s
  *   --overload-capacity N[:MAXPROB[:SLOWDOWN]]    e.g. 50:0.5
  *   --overload-window FROM-TO[:PROBABILITY[:STATUS]]  e.g. 30s-45s:0.8:529
- *   --api-key KEY[=NAME][,rpm=N][,tpm=N][,rpd=N][,tpd=N][,itpm=N][,otpm=N][,concurrent=N][,account=A][,budget=USD]
+ *   --api-key KEY[=NAME][,rpm=N][,tpm=N][,rpd=N][,tpd=N][,itpm=N][,otpm=N][,concurrent=N][,rpm-capacity=N][,tpm-capacity=N][,account=A][,budget=USD]
  *
  * Times are ms or Go-style durations (`1m30s`, `250ms`).
  */
@@ -77,7 +77,7 @@ export function parseOverloadWindow(spec: string): OverloadWindow {
   return w;
 }
 
-const TENANT_LIMITS: Record<string, keyof NonNullable<TenantConfig['limits']>> = { rpm: 'rpm', tpm: 'tpm', rpd: 'rpd', tpd: 'tpd', itpm: 'itpm', otpm: 'otpm', concurrent: 'maxConcurrent' };
+const TENANT_LIMITS: Record<string, keyof NonNullable<TenantConfig['limits']>> = { rpm: 'rpm', tpm: 'tpm', rpd: 'rpd', tpd: 'tpd', itpm: 'itpm', otpm: 'otpm', concurrent: 'maxConcurrent', 'rpm-capacity': 'rpmCapacity', 'tpm-capacity': 'tpmCapacity' };
 
 /** One `--api-key`: [key, its tenant config]. */
 export function parseApiKeySpec(spec: string): [string, TenantConfig] {

@@ -125,6 +125,8 @@ export function mockOptions(scenario: Scenario): Omit<MockCoreOptions, 'clock'> 
     rpm: t.limits?.rpm,
     tpm: t.limits?.tpm,
     contextWindow: t.limits?.contextWindow,
+    ...(t.limits?.rpmCapacity !== undefined ? { rpmCapacity: t.limits.rpmCapacity } : {}),
+    ...(t.limits?.tpmCapacity !== undefined ? { tpmCapacity: t.limits.tpmCapacity } : {}),
     latency: t.latency,
     seed: scenario.seed,
     ...(t.rejectedConsumeRequests !== undefined ? { rejectedConsumeRequests: t.rejectedConsumeRequests } : {}),

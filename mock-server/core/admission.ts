@@ -212,7 +212,7 @@ export function admit(store: BucketStore, m: ModelLimits, now: number, input: Ad
     const never = fails.find((f) => f.d.never && dimensionOf(rules[f.i]!) === 'tokens');
     if (never) {
       const r = rules[never.i]!;
-      return { states: out, result: { kind: 'request_too_large', dimension: 'tokens', limit: r.spec.limit, requested: cs[never.i]!.check, limits, rule: r.name } };
+      return { states: out, result: { kind: 'request_too_large', dimension: 'tokens', limit: r.spec.capacity ?? r.spec.limit, requested: cs[never.i]!.check, limits, rule: r.name } };
     }
     let pick = fails[0]!;
     if (fails.length > 1) {

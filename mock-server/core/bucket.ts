@@ -6,6 +6,13 @@
  * - reset      = (L − remaining) × 60000 / L ms   (time until full again)
  * - wait on a rejection of `requested`: (used + requested − L) × 60000 / L ms, used = L − ⌊remaining⌋
  *
+ * Optionally the capacity C differs from the refill L per window (burst ≠ refill, `capacity`):
+ * the content is capped at C, a fresh bucket holds C, and the same formulas hold with C where
+ * they mean "full" and L where they mean "rate": reset = (C − remaining) × window / L, used =
+ * C − ⌊remaining⌋, wait = (used + requested − C) × window / L, never = requested > C. The view's
+ * `limit` stays L (what providers name in x-ratelimit-limit-*: the per-minute quota). With C = L
+ * every formula is the reference's.
+ *
  * The arithmetic is pure, (state, now, cost) → (state, decision), so the same functions run
  * over any `BucketStore`: in memory here, atomically in a shared store (e.g. Redis with a
  * compare-and-set or a script) when several mock instances must enforce one org-wide limit.
@@ -20,8 +27,10 @@ export interface BucketState {
 }
 
 export interface BucketSpec {
-  /** Capacity L. */
+  /** Refill per window L (the per-minute limit); also the capacity unless `capacity` is set. */
   limit: number;
+  /** Bucket size C when it differs from L (burst ≠ refill). 'bucket' algorithm only. */
+  capacity?: number;
   /** Refill period: the bucket goes from empty to full in this many ms (60000 for per-minute limits). */
   windowMs: number;
   /** How the limit is enforced (core/limiter.ts). Default 'bucket' (continuous refill). */
@@ -30,7 +39,10 @@ export interface BucketSpec {
 
 /** Header/state view of a bucket at an instant. */
 export interface BucketView {
+  /** The refill per window (the per-minute limit L). */
   limit: number;
+  /** The bucket size, only when it differs from `limit`. */
+  capacity?: number;
   /** ⌊content⌋, never negative. */
   remaining: number;
   /** ms until full, from the exact (unfloored) content. */
@@ -42,11 +54,11 @@ export type TakeDecision =
   | {
       ok: false;
       level: number;
-      /** L − ⌊level⌋: what the 429 message calls "Used". */
+      /** C − ⌊level⌋ (C = capacity, L by default): what the 429 message calls "Used". */
       used: number;
-      /** (used + cost − L) × window / L ms: "Please try again in". */
+      /** (used + cost − C) × window / L ms: "Please try again in". */
       waitMs: number;
-      /** The request can never fit (cost > L). */
+      /** The request can never fit (cost > C). */
       never: boolean;
     };
 
@@ -54,20 +66,29 @@ export function perMinute(limit: number): BucketSpec {
   return { limit, windowMs: 60_000 };
 }
 
-/** The content at `now` (refilled since `state.at`, capped at L). */
+/** The bucket size: `capacity` when set, else the limit. */
+export function capacityOf(spec: BucketSpec): number {
+  return spec.capacity ?? spec.limit;
+}
+
+/** The content at `now` (refilled since `state.at` at L per window, capped at C). */
 export function levelAt(spec: BucketSpec, state: BucketState | undefined, now: number): number {
-  if (state === undefined) return spec.limit;
+  const cap = spec.capacity ?? spec.limit;
+  if (state === undefined) return cap;
   const dt = now - state.at;
   // Capped even without refill: a limit lowered at run time caps what is left.
-  if (dt <= 0) return state.level < spec.limit ? state.level : spec.limit;
+  if (dt <= 0) return state.level < cap ? state.level : cap;
   const lvl = state.level + (dt * spec.limit) / spec.windowMs;
-  return lvl >= spec.limit ? spec.limit : lvl;
+  return lvl >= cap ? cap : lvl;
 }
 
 export function viewOf(spec: BucketSpec, level: number): BucketView {
   const remaining = level <= 0 ? 0 : Math.floor(level + 1e-9);
-  const missing = spec.limit - level;
-  return { limit: spec.limit, remaining, resetMs: missing <= 0 ? 0 : (missing * spec.windowMs) / spec.limit };
+  const cap = spec.capacity ?? spec.limit;
+  const missing = cap - level;
+  const v: BucketView = { limit: spec.limit, remaining, resetMs: missing <= 0 ? 0 : (missing * spec.windowMs) / spec.limit };
+  if (spec.capacity !== undefined && spec.capacity !== spec.limit) v.capacity = spec.capacity;
+  return v;
 }
 
 /**
@@ -77,9 +98,10 @@ export function viewOf(spec: BucketSpec, level: number): BucketView {
 export function check(spec: BucketSpec, state: BucketState | undefined, now: number, cost: number): TakeDecision {
   const level = levelAt(spec, state, now);
   if (cost <= level + 1e-9) return { ok: true, level };
-  const used = spec.limit - Math.max(0, Math.floor(level + 1e-9));
-  const waitMs = Math.max(0, ((used + cost - spec.limit) * spec.windowMs) / spec.limit);
-  return { ok: false, level, used, waitMs, never: cost > spec.limit };
+  const cap = spec.capacity ?? spec.limit;
+  const used = cap - Math.max(0, Math.floor(level + 1e-9));
+  const waitMs = Math.max(0, ((used + cost - cap) * spec.windowMs) / spec.limit);
+  return { ok: false, level, used, waitMs, never: cost > cap };
 }
 
 /** New state after removing `cost` at `now` (level may not go below 0). */
@@ -88,10 +110,11 @@ export function debit(spec: BucketSpec, state: BucketState | undefined, now: num
   return { level: level > 0 ? level : 0, at: now };
 }
 
-/** New state after returning `amount` at `now` (capped at L): refunds of unused reservations. */
+/** New state after returning `amount` at `now` (capped at C): refunds of unused reservations. */
 export function credit(spec: BucketSpec, state: BucketState | undefined, now: number, amount: number): BucketState {
   const level = levelAt(spec, state, now) + amount;
-  return { level: level < spec.limit ? level : spec.limit, at: now };
+  const cap = spec.capacity ?? spec.limit;
+  return { level: level < cap ? level : cap, at: now };
 }
 
 /** One-bucket convenience: (state, now, cost) → (state, decision). */

@@ -13,7 +13,7 @@ import { MemoryBucketStore, type BucketStore, type BucketView } from './bucket.j
 import { DEFAULT_BURST, type BurstSpec } from './burst.js';
 import { decideFault, decideOverload, type Fault, type FaultRule, type OverloadDecision, type OverloadOptions } from './faults.js';
 import { Referee } from './referee.js';
-import { buildRules, LIMIT_VALUE_KEYS, type Enforcement, type LimitValues, type RuleName } from './rules.js';
+import { buildRules, capacityIssues, LIMIT_VALUE_KEYS, type Enforcement, type LimitValues, type RuleName } from './rules.js';
 import type { LimitsView } from './dialect-openai.js';
 import { planTiming, type LatencyModel, type Timing } from './latency.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
@@ -73,6 +73,14 @@ export interface MockCoreOptions {
   itpm?: number;
   otpm?: number;
   maxConcurrent?: number;
+  /**
+   * Bucket capacity (burst) of every model's RPM / TPM bucket when it differs from the refill
+   * (burst ≠ refill): holds up to this many requests / tokens, refills at rpm / tpm per minute.
+   * Headers: limit = rpm / tpm (the rate), remaining = the content (≤ capacity), reset = time
+   * until the bucket holds its capacity again. Continuous buckets only (not Azure's 10 s requests).
+   */
+  rpmCapacity?: number;
+  tpmCapacity?: number;
   /** Limit algorithms and the sub-minute layer (default: the dialect's). */
   enforcement?: Partial<Enforcement>;
   /** DashScope-style burst guard (off by default: the real thresholds are unpublished). */
@@ -260,6 +268,8 @@ export class MockCore {
     positiveInt(issues, 'itpm', opts.itpm);
     positiveInt(issues, 'otpm', opts.otpm);
     positiveInt(issues, 'maxConcurrent', opts.maxConcurrent);
+    positiveInt(issues, 'rpmCapacity', opts.rpmCapacity);
+    positiveInt(issues, 'tpmCapacity', opts.tpmCapacity);
     positiveInt(issues, 'contextWindow', opts.contextWindow);
     positiveInt(issues, 'streamChunkTokens', opts.streamChunkTokens);
     positiveInt(issues, 'maxBodyBytes', opts.maxBodyBytes);
@@ -338,6 +348,8 @@ export class MockCore {
 
     this.contextWindow = opts.contextWindow;
     this.latencyOpt = opts.latency;
+    const capIssues = this.capacityProblems();
+    if (capIssues.length) throw new ConfigError('bucket capacity without a continuous per-minute bucket to size', capIssues);
     const models = new Map<string, ResolvedModel>();
     for (const p of this.profile.models) models.set(p.id, this.resolveFor(this.defaultTenant, p));
     this.models = models;
@@ -369,6 +381,22 @@ export class MockCore {
   private readonly tokenReserve: 'sum' | 'max';
   private readonly contextWindow: number | undefined;
   private readonly latencyOpt: Partial<LatencyModel> | undefined;
+
+  /** Capacities (rpmCapacity, tpmCapacity) that no model/tenant can apply: a capacity needs its per-minute limit as a continuous bucket. */
+  private capacityProblems(): Issue[] {
+    const out: Issue[] = [];
+    const seen = new Set<string>();
+    for (const t of [this.defaultTenant, ...this.tenantsByKey.values()]) {
+      for (const p of this.profile.models) {
+        for (const i of capacityIssues(this.limitValues(t, p.id), this.enforcement)) {
+          const path = `${i.path} (model ${p.id}${t === this.defaultTenant ? '' : `, tenant ${t.name}`})`;
+          if (!seen.has(i.path + i.found)) out.push({ ...i, path });
+          seen.add(i.path + i.found);
+        }
+      }
+    }
+    return out;
+  }
 
   /** Limit values of `model` for `tenant`: profile → options → tenant → runtime changes; Azure derives RPM as 6 per 1,000 TPM. */
   limitValues(tenant: Tenant, model: string): LimitValues {
@@ -460,6 +488,10 @@ export class MockCore {
     if (change.model !== undefined && !this.models.has(change.model)) issues.push({ path: 'model', expected: `one of ${[...this.models.keys()].join(', ')}`, found: JSON.stringify(change.model) });
     if (change.tenant !== undefined && !this.tenantNamed(change.tenant)) issues.push({ path: 'tenant', expected: `one of ${this.tenants().map((t) => t.name).join(', ')}`, found: JSON.stringify(change.tenant) });
     if (issues.length) throw new ConfigError('invalid limit change', issues);
+    this.changes.push({ ...change });
+    const capIssues = this.capacityProblems();
+    this.changes.pop();
+    if (capIssues.length) throw new ConfigError('invalid limit change', capIssues);
     const now = this.clock.now();
     for (const m of this.models.values()) checkpoint(this.store, m, now);
     for (const m of this.tenantModels.values()) checkpoint(this.store, m, now);

@@ -47,7 +47,7 @@ function slidingUsed(spec: BucketSpec, p: { prev: number; cur: number; start: nu
 export function usedAt(spec: BucketSpec, s: BucketState | undefined, now: number): number {
   switch (spec.algorithm ?? 'bucket') {
     case 'bucket':
-      return spec.limit - levelAt(spec, s, now);
+      return (spec.capacity ?? spec.limit) - levelAt(spec, s, now);
     case 'fixed':
       return fixedUsed(spec, s, now);
     case 'sliding':

@@ -29,9 +29,19 @@ export interface LimitValues {
   otpm?: number;
   /** Max requests in flight at once. */
   maxConcurrent?: number;
+  /**
+   * Bucket capacity (burst) of the RPM / TPM bucket when it differs from the refill: the
+   * bucket holds up to this many requests / tokens and refills at rpm / tpm per minute.
+   * Absent: capacity = the per-minute limit (the reference's bucket). Continuous buckets only.
+   */
+  rpmCapacity?: number;
+  tpmCapacity?: number;
 }
 
-export const LIMIT_VALUE_KEYS = ['rpm', 'tpm', 'rpd', 'tpd', 'itpm', 'otpm', 'maxConcurrent'] as const;
+export const LIMIT_VALUE_KEYS = ['rpm', 'tpm', 'rpd', 'tpd', 'itpm', 'otpm', 'maxConcurrent', 'rpmCapacity', 'tpmCapacity'] as const;
+
+/** Which per-minute limit each capacity belongs to. */
+export const CAPACITY_OF = { rpmCapacity: 'rpm', tpmCapacity: 'tpm' } as const;
 
 /** How a dialect enforces limit values (data in dialects/*.ts; options may override parts). */
 export interface Enforcement {
@@ -56,8 +66,26 @@ export const DEFAULT_ENFORCEMENT: Enforcement = { requests: 'bucket', tokens: 'b
 const MINUTE = 60_000;
 const DAY = 86_400_000;
 
-function spec(limit: number, windowMs: number, algorithm: Algorithm): BucketSpec {
-  return algorithm === 'bucket' ? { limit, windowMs } : { limit, windowMs, algorithm };
+function spec(limit: number, windowMs: number, algorithm: Algorithm, capacity?: number): BucketSpec {
+  if (algorithm !== 'bucket') return { limit, windowMs, algorithm };
+  return capacity === undefined || capacity === limit ? { limit, windowMs } : { limit, windowMs, capacity };
+}
+
+/**
+ * Why capacities in `v` cannot apply under `e` (a capacity needs a continuous bucket per minute),
+ * as configuration issues; empty when they can.
+ */
+export function capacityIssues(v: LimitValues, e: Enforcement, at = ''): { path: string; expected: string; found: string }[] {
+  const out: { path: string; expected: string; found: string }[] = [];
+  if (v.rpmCapacity !== undefined) {
+    if (v.rpm === undefined) out.push({ path: `${at}rpmCapacity`, expected: 'an rpm limit for the capacity to refill at', found: 'no rpm' });
+    else if (e.requestsPer10s || e.requests !== 'bucket') out.push({ path: `${at}rpmCapacity`, expected: "requests enforced per minute as a continuous bucket (enforcement.requests 'bucket')", found: e.requestsPer10s ? 'requests per 10 s' : `enforcement.requests '${e.requests}'` });
+  }
+  if (v.tpmCapacity !== undefined) {
+    if (v.tpm === undefined) out.push({ path: `${at}tpmCapacity`, expected: 'a tpm limit for the capacity to refill at', found: 'no tpm' });
+    else if (e.tokens !== 'bucket') out.push({ path: `${at}tpmCapacity`, expected: "tokens enforced as a continuous bucket (enforcement.tokens 'bucket')", found: `enforcement.tokens '${e.tokens}'` });
+  }
+  return out;
 }
 
 /** The rules for limit values `v` under `e`, keyed `${scope}:${model}:${rule}`. Order: requests first. */
@@ -67,13 +95,13 @@ export function buildRules(scope: string, model: string, v: LimitValues, e: Enfo
   if (v.maxConcurrent !== undefined) add('concurrent', 'concurrent', { limit: v.maxConcurrent, windowMs: MINUTE, algorithm: 'counter' });
   if (v.rpm !== undefined) {
     if (e.requestsPer10s) add('rp10s', 'requests', spec(v.rpm / 6, 10_000, e.requests));
-    else add('rpm', 'requests', spec(v.rpm, MINUTE, e.requests));
+    else add('rpm', 'requests', spec(v.rpm, MINUTE, e.requests, v.rpmCapacity));
     if (e.subMinute === '1s') add('rps', 'requests', spec(v.rpm / 60, 1000, 'bucket'));
     else if (e.subMinute === '10s' && !e.requestsPer10s) add('rp10s', 'requests', spec(v.rpm / 6, 10_000, 'bucket'));
   }
   if (v.rpd !== undefined) add('rpd', 'requests', spec(v.rpd, DAY, e.daily));
   if (v.tpm !== undefined) {
-    add('tpm', 'tokens', spec(v.tpm, MINUTE, e.tokens));
+    add('tpm', 'tokens', spec(v.tpm, MINUTE, e.tokens, v.tpmCapacity));
     if (e.subMinute === '1s') add('tps', 'tokens', spec(v.tpm / 60, 1000, 'bucket'));
     else if (e.subMinute === '10s') add('tp10s', 'tokens', spec(v.tpm / 6, 10_000, 'bucket'));
   }

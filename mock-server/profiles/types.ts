@@ -22,6 +22,9 @@ export interface ModelProfile {
   otpm?: number;
   /** Max requests in flight. */
   maxConcurrent?: number;
+  /** Bucket capacity (burst) of the RPM / TPM bucket when it differs from the refill rate (burst ≠ refill); absent: = rpm / tpm. */
+  rpmCapacity?: number;
+  tpmCapacity?: number;
   /** USD per million tokens. */
   priceInputPerMTokens: number;
   priceOutputPerMTokens: number;

@@ -2,7 +2,8 @@
  * Scaled-integer continuous-refill arithmetic (scale-anchors §1.4), identical in JS (memory
  * store) and Lua (Redis store): for a limit of `cap` per period P µs, g = gcd(cap, P),
  * P' = P/g, c' = cap/g. The level is stored as tokens × P': refill adds elapsed_µs × c', a cost
- * of k subtracts k × P', full is cap × P'. All values are integers below 2^53, so JS doubles
+ * of k subtracts k × P', full is cap × P' — or capacity × P' when the bucket's size differs
+ * from its refill (burst ≠ refill: refill stays c' per µs, only the cap moves). All values are integers below 2^53, so JS doubles
  * and Lua 5.1 doubles compute bit-identical results.
  */
 import { ConfigError } from '../../src/errors.js';
@@ -13,7 +14,10 @@ export function gcd(a: number, b: number): number {
 }
 
 export interface DimParams {
+  /** Refill per period. */
   cap: number;
+  /** Bucket size (= cap unless burst ≠ refill). */
+  size: number;
   /** P': µs per token. */
   pp: number;
   /** c': tokens×P' added per µs. */
@@ -21,17 +25,20 @@ export interface DimParams {
   full: number;
 }
 
-export function dimParams(limit: number, windowMs: number): DimParams {
+export function dimParams(limit: number, windowMs: number, capacity: number = limit): DimParams {
   const P = Math.round(windowMs * 1000);
   if (!Number.isSafeInteger(limit) || limit < 1 || !Number.isSafeInteger(P) || P < 1) {
     throw new ConfigError('limit not representable in the shared limiter store', [{ path: 'limit', expected: 'an integer limit ≥ 1 over a whole number of µs', found: `${limit} per ${windowMs} ms` }]);
   }
+  if (!Number.isSafeInteger(capacity) || capacity < 1) {
+    throw new ConfigError('capacity not representable in the shared limiter store', [{ path: 'capacity', expected: 'an integer capacity ≥ 1', found: String(capacity) }]);
+  }
   const g = gcd(limit, P);
   const pp = P / g;
   const cp = limit / g;
-  const full = limit * pp;
-  if (!(full < 2 ** 53)) throw new ConfigError('limit too large for exact shared arithmetic', [{ path: 'limit', expected: 'cap × P′ < 2^53', found: `${limit} per ${windowMs} ms` }]);
-  return { cap: limit, pp, cp, full };
+  const full = capacity * pp;
+  if (!(full < 2 ** 53)) throw new ConfigError('limit too large for exact shared arithmetic', [{ path: 'limit', expected: 'capacity × P′ < 2^53', found: `${capacity} of ${limit} per ${windowMs} ms` }]);
+  return { cap: limit, size: capacity, pp, cp, full };
 }
 
 /** µs until full from `level`. */

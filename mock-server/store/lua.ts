@@ -22,11 +22,12 @@ local function gcd(a, b)
   while b ~= 0 do a, b = b, a % b end
   return a
 end
--- dims: { field, cap, P(µs) } → pp, cp, full; refill of stored (L, t, p) to now.
-local function params(cap, P)
+-- dims: { field, cap, P(µs), size } → pp, cp, full; refill of stored (L, t, p) to now.
+-- size = the bucket's capacity (= cap unless burst ≠ refill): refill cp per µs, full = size × pp.
+local function params(cap, P, size)
   local g = gcd(cap, P)
   local pp = P / g
-  return pp, cap / g, cap * pp
+  return pp, cap / g, size * pp
 end
 local function refill(L, t, p, pp, cp, full, now)
   if L == false or L == nil or t == false or t == nil then return full, now end
@@ -57,7 +58,7 @@ end
 /**
  * KEYS: bucket hash, reservation key ('' id → none).
  * ARGV: now, n, res_ttl_µs ('' = no reservation), rejected_count (0/1), expire_margin_ms,
- *       then per dim 7: field, cap, P_µs, check, debit, is_tokens, is_requests.
+ *       then per dim 8: field, cap, P_µs, check, debit, is_tokens, is_requests, size.
  */
 export const ADMIT_LUA = `${COMMON}
 local now = clock(ARGV[1])
@@ -67,7 +68,7 @@ local rejectedCount = ARGV[4] == '1'
 local margin = tonumber(ARGV[5])
 local get = {}
 for i = 1, n do
-  local f = ARGV[5 + (i - 1) * 7 + 1]
+  local f = ARGV[5 + (i - 1) * 8 + 1]
   get[#get + 1] = 'L_' .. f
   get[#get + 1] = 't_' .. f
   get[#get + 1] = 'p_' .. f
@@ -76,9 +77,9 @@ local cur = redis.call('HMGET', KEYS[1], unpack(get))
 local pps, cps, fulls, Ls, ts, waits, oks = {}, {}, {}, {}, {}, {}, {}
 local tooLarge, deny, retry = false, false, 0
 for i = 1, n do
-  local b = 5 + (i - 1) * 7
+  local b = 5 + (i - 1) * 8
   local cap, P = tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3])
-  local pp, cp, full = params(cap, P)
+  local pp, cp, full = params(cap, P, tonumber(ARGV[b + 8]))
   local L, t = refill(cur[(i - 1) * 3 + 1], cur[(i - 1) * 3 + 2], cur[(i - 1) * 3 + 3], pp, cp, full, now)
   pps[i], cps[i], fulls[i], Ls[i], ts[i] = pp, cp, full, L, t
   local need = tonumber(ARGV[b + 4]) * pp
@@ -100,7 +101,7 @@ if tooLarge or deny then
   if rejectedCount then
     write = true
     for i = 1, n do
-      local b = 5 + (i - 1) * 7
+      local b = 5 + (i - 1) * 8
       if ARGV[b + 7] == '1' and Ls[i] > 0 then
         Ls[i] = Ls[i] - pps[i]
         if Ls[i] < 0 then Ls[i] = 0 end
@@ -111,7 +112,7 @@ else
   write = true
   local debits = {}
   for i = 1, n do
-    local b = 5 + (i - 1) * 7
+    local b = 5 + (i - 1) * 8
     local d = tonumber(ARGV[b + 5])
     Ls[i] = Ls[i] - d * pps[i]
     debits[i] = fmt(d)
@@ -125,7 +126,7 @@ local reply = { outcome, now, retry }
 local longest = 0
 local set = {}
 for i = 1, n do
-  local f = ARGV[5 + (i - 1) * 7 + 1]
+  local f = ARGV[5 + (i - 1) * 8 + 1]
   local ttf = tofull(Ls[i], cps[i], fulls[i])
   if ttf > longest then longest = ttf end
   set[#set + 1] = 'L_' .. f; set[#set + 1] = fmt(Ls[i])
@@ -143,7 +144,7 @@ return reply
 
 /**
  * KEYS: bucket hash, reservation key.
- * ARGV: now, n, expire_margin_ms, then per dim 4: field, cap, P_µs, actual ('' = unchanged).
+ * ARGV: now, n, expire_margin_ms, then per dim 5: field, cap, P_µs, actual ('' = unchanged), size.
  */
 export const SETTLE_LUA = `${COMMON}
 local now = clock(ARGV[1])
@@ -151,7 +152,7 @@ local n = tonumber(ARGV[2])
 local margin = tonumber(ARGV[3])
 local get = {}
 for i = 1, n do
-  local f = ARGV[3 + (i - 1) * 4 + 1]
+  local f = ARGV[3 + (i - 1) * 5 + 1]
   get[#get + 1] = 'L_' .. f
   get[#get + 1] = 't_' .. f
   get[#get + 1] = 'p_' .. f
@@ -159,8 +160,8 @@ end
 local cur = redis.call('HMGET', KEYS[1], unpack(get))
 local pps, cps, fulls, Ls, ts = {}, {}, {}, {}, {}
 for i = 1, n do
-  local b = 3 + (i - 1) * 4
-  local pp, cp, full = params(tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]))
+  local b = 3 + (i - 1) * 5
+  local pp, cp, full = params(tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 5]))
   local L, t = refill(cur[(i - 1) * 3 + 1], cur[(i - 1) * 3 + 2], cur[(i - 1) * 3 + 3], pp, cp, full, now)
   pps[i], cps[i], fulls[i], Ls[i], ts[i] = pp, cp, full, L, t
 end
@@ -179,7 +180,7 @@ if r then
     local set = {}
     local longest = 0
     for i = 1, n do
-      local b = 3 + (i - 1) * 4
+      local b = 3 + (i - 1) * 5
       local f = ARGV[b + 1]
       local a = ARGV[b + 4]
       if a ~= '' then

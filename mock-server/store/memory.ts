@@ -56,7 +56,7 @@ export class MemoryLimiterStore implements LimiterStore {
     const out: DimResult[] = [];
     let retry = 0;
     for (const d of op.dims) {
-      const p = dimParams(d.limit, d.windowMs);
+      const p = dimParams(d.limit, d.windowMs, d.capacity);
       const f = h?.get(d.field);
       const r = refill(p, f?.L, f?.t, f?.pp, now);
       ps.push(p);
@@ -100,7 +100,7 @@ export class MemoryLimiterStore implements LimiterStore {
   settleSync(op: SettleOp): StoreDecision {
     const now = op.now ?? this.nowUs();
     const h = this.buckets.get(op.key);
-    const ps = op.dims.map((d) => dimParams(d.limit, d.windowMs));
+    const ps = op.dims.map((d) => dimParams(d.limit, d.windowMs, d.capacity));
     const Ls: number[] = [];
     const ts: number[] = [];
     op.dims.forEach((d, i) => {

@@ -87,7 +87,7 @@ export class RedisLimiterStore implements LimiterStore {
 
   async admit(op: AdmitOp): Promise<StoreDecision> {
     const args: (string | number)[] = [op.key, op.reservation?.key ?? op.key, this.nowArg(op.now), op.dims.length, op.reservation ? op.reservation.ttlMs * 1000 : '', op.rejectedCount ? 1 : 0, this.margin];
-    for (const d of op.dims) args.push(d.field, d.limit, Math.round(d.windowMs * 1000), d.check ?? 0, d.debit ?? d.check ?? 0, d.tokens ? 1 : 0, d.requests ? 1 : 0);
+    for (const d of op.dims) args.push(d.field, d.limit, Math.round(d.windowMs * 1000), d.check ?? 0, d.debit ?? d.check ?? 0, d.tokens ? 1 : 0, d.requests ? 1 : 0, d.capacity ?? d.limit);
     try {
       return decode(await this.client.lpAdmit(...args));
     } catch (e) {
@@ -97,7 +97,7 @@ export class RedisLimiterStore implements LimiterStore {
 
   async settle(op: SettleOp): Promise<StoreDecision> {
     const args: (string | number)[] = [op.key, op.reservationKey, this.nowArg(op.now), op.dims.length, this.margin];
-    for (const d of op.dims) args.push(d.field, d.limit, Math.round(d.windowMs * 1000), d.actual === undefined ? '' : d.actual);
+    for (const d of op.dims) args.push(d.field, d.limit, Math.round(d.windowMs * 1000), d.actual === undefined ? '' : d.actual, d.capacity ?? d.limit);
     try {
       return decode(await this.client.lpSettle(...args));
     } catch (e) {

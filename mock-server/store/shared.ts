@@ -84,6 +84,7 @@ export function unsupportedRules(m: ModelLimits): string[] {
   for (const r of rulesOf(m)) {
     if ((r.spec.algorithm ?? 'bucket') !== 'bucket') out.push(`${r.name} (${r.spec.algorithm})`);
     else if (!Number.isSafeInteger(r.spec.limit)) out.push(`${r.name} (limit ${r.spec.limit} is not an integer)`);
+    else if (r.spec.capacity !== undefined && !Number.isSafeInteger(r.spec.capacity)) out.push(`${r.name} (capacity ${r.spec.capacity} is not an integer)`);
   }
   if (m.burst) out.push('burst guard');
   return out;
@@ -155,6 +156,7 @@ export class SharedLimiter {
     const cs = rules.map((r) => costs(m, r, est, reserve));
     const dims: StoreDim[] = rules.map((r, i) => {
       const d: StoreDim = { field: r.name, limit: r.spec.limit, windowMs: r.spec.windowMs, check: cs[i]!.check, debit: cs[i]!.debit };
+      if (r.spec.capacity !== undefined) d.capacity = r.spec.capacity;
       if (dimensionOf(r) === 'tokens' && !SUB_MINUTE.has(r.name)) d.tokens = true;
       if (r.counts === 'requests') d.requests = true;
       return d;
@@ -179,7 +181,7 @@ export class SharedLimiter {
       this.degradedCount++;
       if (this.failure === 'closed') return { kind: 'outage', store: this.store.name, error: o.error };
       const N = this.instances!;
-      usedDims = dims.map((d) => ({ ...d, limit: Math.max(1, Math.floor(d.limit / N)) }));
+      usedDims = dims.map((d) => ({ ...d, limit: Math.max(1, Math.floor(d.limit / N)), ...(d.capacity !== undefined ? { capacity: Math.max(1, Math.floor(d.capacity / N)) } : {}) }));
       r = this.local.admitSync({ ...op, dims: usedDims });
       local = true;
     }
@@ -211,8 +213,9 @@ export class SharedLimiter {
       if (!d.ok) fails.push(i);
     });
     if (r.outcome === 'too_large') {
-      const i = fails.find((j) => dims[j]!.tokens && (dims[j]!.check ?? 0) > dims[j]!.limit) ?? fails[0]!;
-      return { kind: 'request_too_large', dimension: 'tokens', limit: dims[i]!.limit, requested: cs[i]!.check, limits, rule: rules[i]!.name };
+      const sizeOf = (j: number) => dims[j]!.capacity ?? dims[j]!.limit;
+      const i = fails.find((j) => dims[j]!.tokens && (dims[j]!.check ?? 0) > sizeOf(j)) ?? fails[0]!;
+      return { kind: 'request_too_large', dimension: 'tokens', limit: sizeOf(i), requested: cs[i]!.check, limits, rule: rules[i]!.name };
     }
     let pick = fails[0]!;
     if (fails.length > 1) {
@@ -221,10 +224,11 @@ export class SharedLimiter {
     }
     const d = r.dims[pick]!;
     const L = dims[pick]!.limit;
-    const used = L - remainingOf(d);
-    // The wait the 429 shows is the in-memory mock's (bucket.ts): from "Used" (L − ⌊level⌋), as
+    const C = dims[pick]!.capacity ?? L;
+    const used = C - remainingOf(d);
+    // The wait the 429 shows is the in-memory mock's (bucket.ts): from "Used" (C − ⌊level⌋), as
     // providers word it; the store's exact µs deficit stays in the tuple (retryAfterUs).
-    const waitMs = Math.max(0, ((used + cs[pick]!.check - L) * dims[pick]!.windowMs) / L);
+    const waitMs = Math.max(0, ((used + cs[pick]!.check - C) * dims[pick]!.windowMs) / L);
     return {
       kind: 'rate_limited',
       dimension: dimensionOf(rules[pick]!),
@@ -245,6 +249,7 @@ export class SharedLimiter {
   settle(res: SharedReservation, unused: number, completionTokens: number, refundUnused: boolean): Promise<StoreDecision | undefined> {
     const dims = res.dims.map((d, i): StoreDim => {
       const out: StoreDim = { field: d.field, limit: d.limit, windowMs: d.windowMs };
+      if (d.capacity !== undefined) out.capacity = d.capacity;
       const debit = d.debit ?? d.check ?? 0;
       switch (res.kinds[i]) {
         case 'reserve':
@@ -296,8 +301,10 @@ function remainingOf(d: DimResult): number {
 }
 
 /** A rule's view from the store's integers: ⌊level / P'⌋, µs to full → ms. */
-export function viewFromStore(limit: number, d: DimResult): BucketView {
-  return { limit, remaining: remainingOf(d), resetMs: d.toFullUs / 1000 };
+export function viewFromStore(limit: number, d: DimResult, capacity?: number): BucketView {
+  const v: BucketView = { limit, remaining: remainingOf(d), resetMs: d.toFullUs / 1000 };
+  if (capacity !== undefined && capacity !== limit) v.capacity = capacity;
+  return v;
 }
 
 const EMPTY: BucketView = { limit: 0, remaining: 0, resetMs: 0 };
@@ -308,7 +315,7 @@ export function limitsFromStore(m: ModelLimits, dims: readonly StoreDim[], r: re
   const rq = r[h.requests];
   const tk = r[h.tokens];
   return {
-    requests: rq ? viewFromStore(dims[h.requests]!.limit, rq) : EMPTY,
-    tokens: tk ? viewFromStore(dims[h.tokens]!.limit, tk) : EMPTY,
+    requests: rq ? viewFromStore(dims[h.requests]!.limit, rq, dims[h.requests]!.capacity) : EMPTY,
+    tokens: tk ? viewFromStore(dims[h.tokens]!.limit, tk, dims[h.tokens]!.capacity) : EMPTY,
   };
 }

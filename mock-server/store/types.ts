@@ -17,8 +17,11 @@
 export interface StoreDim {
   /** Field name inside the bucket hash (the rule name: rpm, tpm, rpd, …). */
   field: string;
+  /** Refill per `windowMs`. */
   limit: number;
   windowMs: number;
+  /** Bucket size when it differs from `limit` (burst ≠ refill). Default: limit. */
+  capacity?: number;
   /** What must fit now (tokens or requests). Admit only. */
   check?: number;
   /** What is taken when admitted (≤ check; 0 for a rule only checked). Default: check. */

@@ -27,6 +27,8 @@ interface MockArgs {
   itpm?: number;
   otpm?: number;
   'max-concurrent'?: number;
+  'rpm-capacity'?: number;
+  'tpm-capacity'?: number;
   'context-window'?: number;
   'sub-minute'?: 'none' | '1s' | '10s';
   'burst-factor'?: number;
@@ -55,6 +57,8 @@ interface MockArgs {
 }
 
 const POSITIVE = ['rpm', 'tpm', 'rpd', 'tpd', 'itpm', 'otpm', 'max-concurrent', 'context-window', 'tokens-per-second', 'burst-factor'] as const;
+/** Bucket sizes: whole requests / tokens. */
+const INTEGERS = ['rpm-capacity', 'tpm-capacity'] as const;
 
 export function mockCommand(setExit: (code: number) => void): CommandModule<object, MockArgs> {
   return {
@@ -72,6 +76,8 @@ export function mockCommand(setExit: (code: number) => void): CommandModule<obje
         .option('itpm', { type: 'number', describe: 'Input tokens per minute (Anthropic-style)' })
         .option('otpm', { type: 'number', describe: 'Output tokens per minute, charged as generated' })
         .option('max-concurrent', { type: 'number', describe: 'Concurrent requests per tenant' })
+        .option('rpm-capacity', { type: 'number', describe: 'Request bucket size when it differs from --rpm (burst ≠ refill): holds N requests, refills at RPM per minute' })
+        .option('tpm-capacity', { type: 'number', describe: 'Token bucket size when it differs from --tpm (burst ≠ refill): holds N tokens, refills at TPM per minute' })
         .option('context-window', { type: 'number', describe: 'Context window in tokens for every model' })
         .option('sub-minute', { type: 'string', choices: ['none', '1s', '10s'] as const, describe: 'Also enforce the limits per second (L/60) or per 10 s (L/6)' })
         .option('burst-factor', { type: 'number', describe: 'DashScope-style burst guard: 429 limit_burst_rate when the rate jumps by more than this factor' })
@@ -101,6 +107,10 @@ export function mockCommand(setExit: (code: number) => void): CommandModule<obje
             const v = a[k];
             if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new ConfigError(`--${k}: expected a positive number, found ${String(v)}`);
           }
+          for (const k of INTEGERS) {
+            const v = a[k];
+            if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new ConfigError(`--${k}: expected an integer ≥ 1, found ${String(v)}`);
+          }
           if (!(Number.isInteger(a.port) && a.port >= 0 && a.port <= 65535)) throw new ConfigError(`--port: expected an integer 0–65535, found ${a.port}`);
           return true;
         }),
@@ -126,7 +136,7 @@ async function optionsOf(a: MockArgs): Promise<MockServerOptions> {
   if (a.profile !== undefined) o.profile = await loadProfileArg(a.profile);
   if (a.dialect !== undefined) o.dialect = a.dialect;
   if (a.model !== undefined) o.model = a.model;
-  const numbers = { rpm: a.rpm, tpm: a.tpm, rpd: a.rpd, tpd: a.tpd, itpm: a.itpm, otpm: a.otpm, maxConcurrent: a['max-concurrent'], contextWindow: a['context-window'], budgetUsd: a['budget-usd'] };
+  const numbers = { rpm: a.rpm, tpm: a.tpm, rpd: a.rpd, tpd: a.tpd, itpm: a.itpm, otpm: a.otpm, maxConcurrent: a['max-concurrent'], rpmCapacity: a['rpm-capacity'], tpmCapacity: a['tpm-capacity'], contextWindow: a['context-window'], budgetUsd: a['budget-usd'] };
   for (const [k, v] of Object.entries(numbers)) if (v !== undefined) (o as Record<string, unknown>)[k] = v;
   if (a['sub-minute'] !== undefined) o.enforcement = { subMinute: a['sub-minute'] };
   if (a['burst-factor'] !== undefined) o.burst = { factor: a['burst-factor'] };

@@ -110,7 +110,8 @@ export interface MockTarget {
   profile: string;
   /** Undefined: the profile's default model. */
   model?: string;
-  limits?: { rpm?: number; tpm?: number; contextWindow?: number };
+  /** rpmCapacity / tpmCapacity: the bucket's size when it differs from rpm / tpm (burst ≠ refill). */
+  limits?: { rpm?: number; tpm?: number; contextWindow?: number; rpmCapacity?: number; tpmCapacity?: number };
   latency?: { ttftMs?: number; tokensPerSecond?: number; jitter?: number };
   /** A 429 still costs one request of RPM (OpenAI: failed requests count toward the limit). Default false. */
   rejectedConsumeRequests?: boolean;
@@ -368,7 +369,13 @@ const mockTarget = strict({
   kind: z.literal('mock'),
   profile: nonEmpty('a profile name').default(DEFAULTS.mockProfile),
   model: nonEmpty('a model name').optional(),
-  limits: strict({ rpm: positiveInt().optional(), tpm: positiveInt().optional(), contextWindow: positiveInt().optional() }).optional(),
+  limits: strict({
+    rpm: positiveInt().optional(),
+    tpm: positiveInt().optional(),
+    contextWindow: positiveInt().optional(),
+    rpmCapacity: positiveInt().optional().meta({ description: 'Size of the request bucket when it differs from rpm (burst ≠ refill): holds this many requests, refills at rpm per minute. Default: rpm.' }),
+    tpmCapacity: positiveInt().optional().meta({ description: 'Size of the token bucket when it differs from tpm (burst ≠ refill). Default: tpm.' }),
+  }).optional(),
   latency: strict({
     ttftMs: nonNegative('a number of ms ≥ 0').optional(),
     tokensPerSecond: z.number(expecting('a positive number')).positive(expecting('a positive number')).optional(),
