@@ -20,6 +20,7 @@
  * [min–max] of the repetitions, ratios are taken per repetition, then the median.
  *
  *   npx tsx bench/generator-accuracy.ts [--repeat 3] [--duration 5] [--connections 64] [--rates 1000,5000]
+ *                                       [--only dispatch,executor,open,no-op]  (autocannon always runs)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
@@ -442,6 +443,13 @@ async function main(): Promise<void> {
     { key: 'dispatch', args: ['dispatch', server.url, String(connections), String(duration)] },
     { key: 'executor', args: ['exec-closed', server.url, String(connections), String(duration)] },
   ];
+  // --only autocannon,dispatch,executor,open,no-op: a subset of the jobs (quick checks; autocannon is kept for the ratios).
+  const only = opt('only', '');
+  if (only) {
+    const want = only.split(',');
+    const keep = (k: string) => k === 'autocannon' || want.some((w) => (w === 'open' ? k.startsWith('open') && !k.endsWith('no-op') : w === 'no-op' ? k.endsWith('no-op') : k === w));
+    jobs.splice(0, jobs.length, ...jobs.filter((j) => keep(j.key)));
+  }
   const results = new Map<string, ClientResult[]>(jobs.map((j) => [j.key, []]));
   const ratios = new Map<string, number[]>([['dispatch', []], ['executor', []]]);
   const loads: number[] = [];
@@ -456,8 +464,8 @@ async function main(): Promise<void> {
         loads.push(loadavg()[0]!);
         process.stderr.write(`rep ${rep + 1}/${repeat} ${j.key}: ${Math.round(r.achieved)} req/s, cpu ${r.cpuPct.toFixed(0)} %${r.lagP99 !== undefined ? `, lag p99 ${r.lagP99.toFixed(2)} ms` : ''} (load ${loadavg()[0]!.toFixed(2)})\n`);
       }
-      const ac = thisRep.get('autocannon')!.achieved;
-      for (const k of ['dispatch', 'executor']) ratios.get(k)!.push(thisRep.get(k)!.achieved / ac);
+      const ac = thisRep.get('autocannon')?.achieved ?? NaN;
+      for (const k of ['dispatch', 'executor']) if (thisRep.has(k)) ratios.get(k)!.push(thisRep.get(k)!.achieved / ac);
     }
   } finally {
     server.child.kill('SIGTERM');
@@ -465,7 +473,7 @@ async function main(): Promise<void> {
 
   console.log('\n(a) open loop through parse → buildPlan → execute (RealClock) → HttpDispatch; median [min–max] of the repetitions');
   console.table(
-    rates.flatMap((rate) => [`open ${rate}/s`, `open ${rate}/s no-op`]).map((key) => {
+    rates.flatMap((rate) => [`open ${rate}/s`, `open ${rate}/s no-op`]).filter((key) => results.has(key)).map((key) => {
       const rs = results.get(key)!;
       const rate = rs[0]!.intended!;
       const m = (k: keyof ClientResult) => rs.map((r) => r[k] as number);
@@ -492,13 +500,13 @@ async function main(): Promise<void> {
   );
 
   console.log('lag p99 per second of the measured phase (ms), each repetition — a single stall or a steady drift:');
-  for (const key of rates.flatMap((rate) => [`open ${rate}/s`, `open ${rate}/s no-op`])) {
+  for (const key of rates.flatMap((rate) => [`open ${rate}/s`, `open ${rate}/s no-op`]).filter((key) => results.has(key))) {
     for (const r of results.get(key)!) console.log(`  ${key.padEnd(18)} ${(r.lagP99BySecond ?? []).map((x) => f(x, x < 10 ? 2 : 0)).join('  ')}`);
   }
 
   console.log(`\n(b) closed loop, ${connections} connections, maximum sustained rate; ratio = paired (same repetition) ÷ autocannon, median [min–max]`);
   console.table(
-    ['autocannon', 'dispatch', 'executor'].map((k) => {
+    ['autocannon', 'dispatch', 'executor'].filter((k) => results.has(k)).map((k) => {
       const rs = results.get(k)!;
       const m = (key: keyof ClientResult) => rs.map((r) => r[key] as number);
       return {
