@@ -82,6 +82,13 @@ export function profileYaml(r: ProbeResult, o: { name: string; model: string; di
   if (tpm !== undefined) model['tpm'] = tpm;
   if (conc !== undefined) model['maxConcurrent'] = conc;
   const win = r.limits.find((l) => l.name === 'sub_minute')?.note;
+  // Burst ≠ refill → the mock's bucket capacities (a sub-minute layer is enforcement, not capacity).
+  const layer = win !== undefined && /^per (second|10 s)$/.test(win);
+  const differs = (b: number | undefined, rate: number | undefined) => b !== undefined && rate !== undefined && Math.abs(b - rate) > 0.05 * rate;
+  const burst = v('burst');
+  const tokenBurst = v('token_burst');
+  if (!layer && differs(burst, rpm)) model['rpmCapacity'] = Math.max(1, Math.round(burst!));
+  if (!layer && differs(tokenBurst, tpm)) model['tpmCapacity'] = Math.max(1, Math.round(tokenBurst!));
   const profile = {
     name: o.name,
     description: `Measured by limitprobe probe: ${r.limits.map((l) => `${l.name}=${l.value ?? '?'} (${l.method})`).join(', ')}`,

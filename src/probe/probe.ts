@@ -2,13 +2,15 @@
  * The probe engine: runs the strategies (generators of stages) in order, each stage through
  * the Budget and the Dispatch, and collects findings, stage rows and what was spent.
  * Order: rate-requests (RPM, burst, sub-minute window, concurrency) → context → rate-tokens
- * (TPM, token burst; sized by the request burst and the context window) → max output.
+ * (TPM, token burst; sized by the request burst and the context window) → token-layer (when
+ * requests showed a sub-minute layer) → max output.
  */
 import type { Clock } from '../clock.js';
 import type { ChatMessage, Dispatch } from '../exec/ports.js';
 import { Budget, worstCaseUsd } from './budget.js';
 import { runStage } from './runner.js';
-import { contextProbe, maxOutputProbe, rateProbe, type Knowledge, type ProbeGen } from './strategies.js';
+import { contextProbe, maxOutputProbe, rateProbe, requestLayerMs, type Knowledge, type ProbeGen } from './strategies.js';
+import { tokenLayerProbe } from './token-layer.js';
 import { LIMIT_NAMES, type LimitFinding, type OnlyGroup, type Prices, type StageSummary } from './types.js';
 
 export interface ProbeOptions {
@@ -110,6 +112,9 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
     );
   }
   if (needTokens) await run(rateProbe(k, { dim: 'tokens', want: { rate: true, burst: true, window: false, concurrency: false }, ...(o.targetUnits ? { targetUnits: o.targetUnits } : {}) }), 'rate-tokens');
+  // A sub-minute request layer has a token twin (TPS = TPM/60): measured with pairs of requests.
+  const layerMs = requestLayerMs(k);
+  if (needTokens && layerMs > 0 && k.tokens) await run(tokenLayerProbe(k, { layerMs }), 'token-layer');
   if (only.has('max_output')) await run(maxOutputProbe(k), 'max-output');
   limits.sort((a, b) => LIMIT_NAMES.indexOf(a.name) - LIMIT_NAMES.indexOf(b.name));
   return {

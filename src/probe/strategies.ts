@@ -131,6 +131,17 @@ function windowName(sec: number): string {
   return `bucket window ${sec.toFixed(2)} s (burst ≠ refill)`;
 }
 
+/**
+ * The window (ms) of a sub-minute request layer the request probe found (≈ 1 s or ≈ 10 s), else
+ * 0. Only a window that names a layer counts: a small request bucket refilled over 20 s is
+ * burst ≠ refill, not a layer, and has no token twin.
+ */
+export function requestLayerMs(k: Knowledge): number {
+  if (!k.requests) return 0;
+  const w = k.requests.burst / k.requests.rPerMs;
+  return /^per (second|10 s)$/.test(windowName(w / 1000)) ? w : 0;
+}
+
 export interface RateProbeOptions {
   dim: Dim;
   /** Findings wanted: rate, burst, window, concurrency (requests only). */
@@ -179,7 +190,7 @@ export function* rateProbe(k: Knowledge, o: RateProbeOptions): ProbeGen {
   // A sub-minute request layer (window B/r well under a minute) likely has a token twin
   // (TPS = TPM/60): a request larger than that layer passes only when the layer is full, so
   // token stages are spaced by 1.1 windows and the per-minute bucket is what they measure.
-  const layerMs = dim === 'tokens' && k.requests && k.requests.burst / k.requests.rPerMs < 30_000 ? k.requests.burst / k.requests.rPerMs : 0;
+  const layerMs = dim === 'tokens' ? requestLayerMs(k) : 0;
   const gapFor = (n: number) => Math.max(reqR ? Math.ceil(n / (0.7 * reqR)) : 0, Math.ceil(1.1 * layerMs));
 
   // Ramp: floods from a full bucket until the first refusal in this dimension.
@@ -376,7 +387,7 @@ export function* rateProbe(k: Knowledge, o: RateProbeOptions): ProbeGen {
       ...(hdrLimit !== undefined && !verified
         ? { note: `bucket capacity ${Math.round(burst.mid * 100) / 100} ≠ the header's ${hdrLimit}` }
         : layerMs > 0
-          ? { note: `per-minute token bucket; requests show a ${(layerMs / 1000).toFixed(1)} s layer, so a token layer of about ${Math.round((rate.mid * layerMs) / MINUTE)} tokens is likely (not measured)` }
+          ? { note: `per-minute token bucket; requests show a ${(layerMs / 1000).toFixed(1)} s layer: its token twin (about ${Math.round((rate.mid * layerMs) / MINUTE)} tokens) is token_layer` }
           : {}),
     });
   }

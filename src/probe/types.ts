@@ -6,7 +6,7 @@
  */
 import type { AttemptResult } from '../exec/ports.js';
 
-export const LIMIT_NAMES = ['rpm', 'burst', 'tpm', 'token_burst', 'sub_minute', 'context', 'max_output', 'concurrency'] as const;
+export const LIMIT_NAMES = ['rpm', 'burst', 'tpm', 'token_burst', 'token_layer', 'sub_minute', 'context', 'max_output', 'concurrency'] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];
 
 /** `--only` groups: each selects the strategies that find these limits. */

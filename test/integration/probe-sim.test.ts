@@ -1,9 +1,11 @@
 /**
  * The probe in virtual time against the mock with limits unknown to the probe call (random
- * per seed): headers on and off, burst = refill, a per-second layer (RPS = RPM/60, TPS =
- * TPM/60), and burst ≠ refill (a request bucket of random capacity in front of the mock).
- * Each limit within 5% (context exactly), within budget and request cap. Every case prints
- * its requests and simulated cost (docs/probe.md tables them).
+ * per seed): headers on and off, burst = refill, a per-second layer (RPS = RPM/60 and TPS =
+ * TPM/60, both measured), burst ≠ refill (the mock's rpmCapacity / tpmCapacity, random per
+ * seed, for requests and tokens at once), and a max-concurrency limit. Each limit within 5%
+ * (context and concurrency exactly), within budget and request cap. Every case prints its
+ * requests and simulated cost (docs/probe.md tables them):
+ *   npx vitest run --config node_modules/.vnos.config.ts test/integration/probe-sim.test.ts 2>&1 | grep '^|'
  */
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../src/plan/rng.js';
@@ -34,34 +36,60 @@ describe('probe in virtual time', () => {
           close(val(L, 'tpm')?.value, tpm);
           expect(val(L, 'context')?.value).toBe(contextWindow);
           expect(val(L, 'sub_minute')?.note).toMatch(subMinute === '1s' ? /per second/ : /per minute/);
+          // The token twin of the per-second layer (TPS = TPM/60), measured by pairs of requests.
+          if (subMinute === '1s') {
+            close(val(L, 'token_layer')?.value, tpm / 60);
+            expect(val(L, 'token_layer')?.method).toBe('bisection');
+          } else expect(val(L, 'token_layer')).toBeUndefined();
           expect(r.spentUsd).toBeLessThanOrEqual(budgetUsd);
           expect(r.peakCommittedUsd).toBeLessThanOrEqual(budgetUsd);
           expect(r.requests).toBeLessThanOrEqual(maxRequests);
-          console.log(`| ${seed} | ${headers ? 'on' : 'off'} | ${subMinute} | rpm ${rpm}, burst ${(subMinute === '1s' ? rpm / 60 : rpm).toFixed(2)}, tpm ${tpm}, ctx ${contextWindow} | ${L.filter((l) => ['rpm', 'burst', 'tpm', 'context'].includes(l.name)).map((l) => `${l.name} ${l.value} (${l.method})`).join(', ')} | ${r.requests} | $${r.spentUsd.toFixed(4)} | ${(r.elapsedMs / 60000).toFixed(1)} min / ${wall.toFixed(0)} ms |`);
+          console.log(`| ${seed} | ${headers ? 'on' : 'off'} | ${subMinute} | rpm ${rpm}, burst ${(subMinute === '1s' ? rpm / 60 : rpm).toFixed(2)}, tpm ${tpm}${subMinute === '1s' ? `, tps ${(tpm / 60).toFixed(0)}` : ''}, ctx ${contextWindow} | ${L.filter((l) => ['rpm', 'burst', 'tpm', 'token_layer', 'context'].includes(l.name)).map((l) => `${l.name} ${l.value} (${l.method})`).join(', ')} | ${r.requests} | $${r.spentUsd.toFixed(4)} | ${(r.elapsedMs / 60000).toFixed(1)} min / ${wall.toFixed(0)} ms |`);
         });
       }
     }
   }
 
-  // Burst ≠ refill: a request bucket of capacity C refilled at R per minute in front of the mock
-  // (the mock's own RPM 10× higher, so its headers name a limit the behaviour contradicts).
-  // Odd seeds: C well under R; even seeds: C 1.5–3× R.
+  // Burst ≠ refill in the mock itself: request and token buckets whose capacity differs from
+  // their refill (rpmCapacity, tpmCapacity). Odd seeds: capacities well under a minute's refill;
+  // even seeds: 1.5–3× it. Headers, when on, name the refill (limit) and count down from the
+  // capacity (remaining), so the header's limit verifies the rate and contradicts the burst.
   for (const seed of [1, 2, 3, 4]) {
     for (const headers of [true, false]) {
-      it(`burst ≠ refill, seed ${seed}, headers ${headers ? 'on' : 'off'}`, async () => {
+      it(`burst ≠ refill (requests and tokens), seed ${seed}, headers ${headers ? 'on' : 'off'}`, async () => {
         const rng = createRng(seed, 'probe-burst');
         const rpm = rng.int(60, 150);
-        const capacity = seed % 2 ? rng.int(5, Math.floor(rpm / 3)) : rng.int(Math.ceil(1.5 * rpm), 3 * rpm);
+        const tpm = rng.int(60_000, 200_000);
+        const rpmCapacity = seed % 2 ? rng.int(5, Math.floor(rpm / 3)) : rng.int(Math.ceil(1.5 * rpm), 3 * rpm);
+        const tpmCapacity = seed % 2 ? rng.int(Math.ceil(tpm / 8), Math.floor(tpm / 3)) : rng.int(Math.ceil(1.5 * tpm), 3 * tpm);
+        const contextWindow = rng.int(8_000, 40_000);
         const budgetUsd = 0.5;
         const maxRequests = 800;
-        const r = await probeSimulated({ mock: { profile: 'qwen2', rpm: 10 * rpm, tpm: 2_000_000, contextWindow: 16_000, seed }, requestBucket: { capacity, perMinute: rpm }, only: ['rpm', 'burst', 'sub_minute'], headers, prices, budgetUsd, maxRequests });
+        const r = await probeSimulated({ mock: { profile: 'qwen2', rpm, tpm, rpmCapacity, tpmCapacity, contextWindow, seed }, headers, prices, budgetUsd, maxRequests });
         const L = r.limits;
         close(val(L, 'rpm')?.value, rpm);
-        close(val(L, 'burst')?.value, capacity);
+        close(val(L, 'burst')?.value, rpmCapacity);
+        close(val(L, 'tpm')?.value, tpm);
+        close(val(L, 'token_burst')?.value, tpmCapacity);
+        expect(val(L, 'context')?.value).toBe(contextWindow);
         expect(val(L, 'sub_minute')?.note).toMatch(/burst ≠ refill/);
+        if (headers) expect(val(L, 'burst')?.note).toMatch(/≠ the header's/);
         expect(r.spentUsd).toBeLessThanOrEqual(budgetUsd);
+        expect(r.peakCommittedUsd).toBeLessThanOrEqual(budgetUsd);
         expect(r.requests).toBeLessThanOrEqual(maxRequests);
-        console.log(`| burst≠refill ${seed} | ${headers ? 'on' : 'off'} | rpm ${rpm}, capacity ${capacity} | rpm ${val(L, 'rpm')?.value} (${val(L, 'rpm')?.method}), burst ${val(L, 'burst')?.value} | ${r.requests} | $${r.spentUsd.toFixed(5)} | ${(r.elapsedMs / 60000).toFixed(1)} min |`);
+        console.log(`| burst≠refill ${seed} | ${headers ? 'on' : 'off'} | rpm ${rpm} (capacity ${rpmCapacity}), tpm ${tpm} (capacity ${tpmCapacity}) | rpm ${val(L, 'rpm')?.value} (${val(L, 'rpm')?.method}), burst ${val(L, 'burst')?.value}, tpm ${val(L, 'tpm')?.value}, token_burst ${val(L, 'token_burst')?.value} | ${r.requests} | $${r.spentUsd.toFixed(4)} | ${(r.elapsedMs / 60000).toFixed(1)} min |`);
+      });
+    }
+  }
+
+  // Max concurrency: refusals that clear only as requests end (long TTFT keeps them in flight).
+  for (const [seed, maxConcurrent, ttftMs] of [[1, 5, 1500], [2, 12, 800], [3, 3, 3000]] as const) {
+    for (const headers of [true, false]) {
+      it(`max concurrency ${maxConcurrent}, seed ${seed}, headers ${headers ? 'on' : 'off'}`, async () => {
+        const r = await probeSimulated({ mock: { profile: 'qwen2', rpm: 600, tpm: 2_000_000, contextWindow: 16_000, seed, maxConcurrent, latency: { ttftMs, jitter: 0 } }, only: ['concurrency'], headers, prices, budgetUsd: 0.5, maxRequests: 800 });
+        expect(val(r.limits, 'concurrency')).toMatchObject({ value: maxConcurrent, method: 'onset' });
+        expect(r.requests).toBeLessThanOrEqual(800);
+        console.log(`| concurrency ${seed} | ${headers ? 'on' : 'off'} | max ${maxConcurrent} in flight (ttft ${ttftMs} ms) | ${val(r.limits, 'concurrency')?.value} | ${r.requests} | $${r.spentUsd.toFixed(5)} |`);
       });
     }
   }
