@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { describeRetrySpec, resolveRetrySpec, type RetrySpec } from './client/retry/index.js';
 import type { ExecutionResult } from './exec/executor.js';
 import type { RunEvent } from './exec/ports.js';
-import { rankPolicies, ScorecardBuilder, scorecardCsv, scorecardTable, type RefereeView, type ScoreRow } from './metrics/scorecard.js';
+import { rankPolicies, ScorecardBuilder, scorecardCsv, scorecardTable, type RefereeView, type ScorecardLimits, type ScoreRow } from './metrics/scorecard.js';
 import { writeHtmlReport } from './report/html/index.js';
 import { runScenario } from './run.js';
 import { sharedLimitsOf } from './run-target.js';
@@ -50,6 +50,14 @@ export interface MatrixResult {
 
 export { sharedLimitsOf };
 
+/** The key's limits and how much a bucket banks (per-second enforcement banks one second), for the makespan bound. */
+function scorecardLimitsOf(scenario: Scenario): ScorecardLimits | undefined {
+  const l = sharedLimitsOf(scenario);
+  if (!l || scenario.target.kind !== 'mock') return l;
+  const sub = scenario.target.subMinute;
+  return sub === '1s' ? { ...l, bankSeconds: 1 } : sub === '10s' ? { ...l, bankSeconds: 10 } : l;
+}
+
 /** The scenario's matrix entries, or `[{ name: 'policy', retry: client.retry }]`. */
 export function matrixOf(scenario: Scenario): MatrixEntry[] {
   const m = (scenario as { matrix?: MatrixEntry[] }).matrix;
@@ -76,7 +84,7 @@ function refereeViews(ledger: Record<string, TenantLedger> | undefined): { total
 /** Runs the scenario once per matrix entry and scores each run. */
 export async function runMatrix(scenario: Scenario, entries: readonly MatrixEntry[] = matrixOf(scenario), opts: MatrixOptions = {}): Promise<MatrixResult> {
   const mode = opts.mode ?? scenario.mode;
-  const limits = sharedLimitsOf(scenario);
+  const limits = scorecardLimitsOf(scenario);
   const rows: ScoreRow[] = [];
   const runs: MatrixResult['runs'] = [];
   if (opts.outDir) mkdirSync(opts.outDir, { recursive: true });

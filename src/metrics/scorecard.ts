@@ -9,9 +9,11 @@
  * - attempts per success = attempts sent / successful LRs (retry amplification; 1 is ideal);
  * - 429 rate = rate-limited attempts / attempts sent;
  * - makespan = last final end − first planned send; its lower bound under the limits is
- *   max(0, (N − RPM)/RPM, (T − TPM)/TPM) minutes (the buckets start full: one minute's burst is
- *   free), N = LRs, T = prompt + completion tokens of the successful LRs (the provider refunds
- *   unused max_tokens), plus the mean latency of an ok attempt (the last one must be served);
+ *   max(0, (N − RPM·b)/RPM, (T − TPM·b)/TPM) minutes, where b = the buckets' depth in minutes
+ *   (1: a full minute's burst is free at the start; 1/60 under per-second enforcement, which
+ *   banks only one second), N = LRs, T = prompt + completion tokens of the successful LRs (the
+ *   provider refunds unused max_tokens), plus the mean latency of an ok attempt (the last one
+ *   must be served);
  * - response time per successful LR = final end − first planned send (retry waits, pacing
  *   and queueing included: no coordinated omission); p50/p95/p99 exact;
  * - early retries (own records): a retry sent before the moment the previous attempt's
@@ -27,7 +29,9 @@
  * - Jain's fairness index over the groups' goodput: (Σx)² / (n·Σx²), 1 = equal shares;
  * - retry ratio = retries / first attempts; budget ok when ≤ 10 % (SRE);
  * - cost (the ranking, lower is better) = makespan / lower bound + (attempts per LR − 1)
- *   + 10 × (1 − success ratio) + early-retry fraction.
+ *   + 100 × (1 − success ratio) + early-retry fraction. A lost request weighs heavily: 1 % of
+ *   the batch lost costs as much as doubling the makespan, so a policy that gives up early
+ *   (and so finishes early) never outranks one that completes the batch.
  */
 import type { AttemptRecord } from './record.js';
 
@@ -37,10 +41,14 @@ import type { AttemptRecord } from './record.js';
  * performance.now() clock. The mock's referee uses the same tolerance.
  */
 const EARLY_TOLERANCE_MS = 1;
+/** Cost of losing the whole batch, in makespan ratios (see the cost definition above). */
+const LOST_REQUEST_WEIGHT = 100;
 
 export interface ScorecardLimits {
   rpm?: number;
   tpm?: number;
+  /** Seconds of refill a bucket holds: 60 (per-minute buckets, the default), 1 or 10 under sub-minute enforcement. */
+  bankSeconds?: number;
 }
 
 /** The referee's early-retry view (tenant ledger fields) for a group or the total. */
@@ -192,7 +200,8 @@ export class ScorecardBuilder {
       const accAll = groups.map((g) => this.acc(g));
       const latN = accAll.reduce((s, a) => s + a.okLatencyN, 0);
       const lat = latN > 0 ? accAll.reduce((s, a) => s + a.okLatencyTotal, 0) / latN : 0;
-      const minutes = Math.max(0, L.rpm ? (n - L.rpm) / L.rpm : 0, L.tpm ? (T - L.tpm) / L.tpm : 0);
+      const b = (L.bankSeconds ?? 60) / 60;
+      const minutes = Math.max(0, L.rpm ? (n - L.rpm * b) / L.rpm : 0, L.tpm ? (T - L.tpm * b) / L.tpm : 0);
       const min = minutes * 60_000 + lat;
       for (const r of [...rows, total]) {
         r.minMakespanMs = min;
@@ -207,7 +216,7 @@ export class ScorecardBuilder {
     }
     for (const r of [...rows, total]) {
       const earlyFrac = r.retries > 0 ? (r.refereeEarlyRetries ?? r.earlyRetries) / r.retries : 0;
-      r.cost = (r.makespanRatio ?? 1) + (r.requests > 0 ? r.attempts / r.requests - 1 : 0) + 10 * (1 - r.successRatio) + earlyFrac;
+      r.cost = (r.makespanRatio ?? 1) + (r.requests > 0 ? r.attempts / r.requests - 1 : 0) + LOST_REQUEST_WEIGHT * (1 - r.successRatio) + earlyFrac;
     }
     return [...rows, total];
   }

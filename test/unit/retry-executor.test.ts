@@ -99,6 +99,26 @@ describe('scorecard', () => {
     expect(scorecardTable(rows)).toMatch(/1 +x +66\.7%/);
   });
 
+  it('the makespan bound banks a minute, or a second under per-second enforcement; a lost batch never outranks a finished one', () => {
+    const feed = (c: ScorecardBuilder, n: number, okUntil: number) => {
+      for (let i = 0; i < n; i++) {
+        const ok = i < okUntil;
+        c.record({ phase: 'p', promptTokensEstimate: 10, maxTokens: 5, requestId: i, attempt: 1, group: 'a', targetedStartMs: 0, startMs: 0, endMs: ok ? 100_000 : 1_000, status: ok ? 200 : 429, outcome: ok ? 'ok' : 'rate_limited_requests' });
+      }
+    };
+    const minute = new ScorecardBuilder({ limits: { rpm: 60 } });
+    const second = new ScorecardBuilder({ limits: { rpm: 60, bankSeconds: 1 } });
+    feed(minute, 120, 120);
+    feed(second, 120, 120);
+    // 120 requests at 60 RPM: (120 − 60)/60 min with a minute banked, (120 − 1)/60 min with one second; + 100 s mean latency.
+    expect(minute.rows('x').find((r) => r.group === 'total')!.minMakespanMs).toBeCloseTo(60_000 + 100_000);
+    expect(second.rows('x').find((r) => r.group === 'total')!.minMakespanMs).toBeCloseTo(119_000 + 100_000);
+    const quitter = new ScorecardBuilder({ limits: { rpm: 60 } });
+    feed(quitter, 120, 3); // gives up on 117 of 120 after 1 s
+    const [finished, gaveUp] = [minute.rows('finished'), quitter.rows('quitter')].map((rows) => rows.find((r) => r.group === 'total')!);
+    expect(finished!.cost!).toBeLessThan(gaveUp!.cost!);
+  });
+
   it('the advised wait counts from when the 429 headers arrived, not from the end of its body', () => {
     const c = new ScorecardBuilder();
     const base = { phase: 'p', promptTokensEstimate: 10, maxTokens: 5, group: 'a', targetedStartMs: 0 };
