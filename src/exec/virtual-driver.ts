@@ -90,21 +90,45 @@ export class SimClock implements DrivableClock {
         this.push({ t, seq: this.seq++, fn: resolve });
         return;
       }
-      const onAbort = () => {
-        w.fn = undefined;
-        reject(abortError(signal));
-      };
+      const sleepers = this.sleepersOf(signal);
       const w: Wake = {
         t,
         seq: this.seq++,
         fn: () => {
-          signal.removeEventListener('abort', onAbort);
+          sleepers.delete(cancel);
           resolve();
         },
       };
-      signal.addEventListener('abort', onAbort, { once: true });
+      const cancel = () => {
+        w.fn = undefined;
+        reject(abortError(signal));
+      };
+      sleepers.add(cancel);
       this.push(w);
     });
+  }
+
+  /**
+   * One abort listener per signal, however many sleep on it: thousands of requests wait on the
+   * run's signal at once (retry and pacing waits), and a listener each would trip Node's
+   * MaxListeners leak warning and make an abort O(n) listener removals.
+   */
+  private readonly sleepers = new WeakMap<AbortSignal, Set<() => void>>();
+  private sleepersOf(signal: AbortSignal): Set<() => void> {
+    let set = this.sleepers.get(signal);
+    if (!set) {
+      const s = (set = new Set());
+      this.sleepers.set(signal, s);
+      signal.addEventListener(
+        'abort',
+        () => {
+          for (const cancel of s) cancel();
+          s.clear();
+        },
+        { once: true },
+      );
+    }
+    return set;
   }
 
   nextWake(): number | undefined {

@@ -30,6 +30,28 @@ describe('SimClock', () => {
     expect(c.nextWake()).toBeUndefined();
   });
 
+  it('thousands of sleepers on one signal: one abort listener, every sleeper rejected, woken ones untouched', async () => {
+    const c = new SimClock();
+    const ac = new AbortController();
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const early = c.sleepUntil(1, ac.signal);
+      const late = Array.from({ length: 2000 }, (_, i) => c.sleepUntil(10 + i, ac.signal));
+      c.set(1);
+      await expect(early).resolves.toBeUndefined();
+      ac.abort(new Error('stop'));
+      const settled = await Promise.allSettled(late);
+      expect(settled.every((s) => s.status === 'rejected')).toBe(true);
+      expect(c.nextWake()).toBeUndefined();
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on a later tick
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('keeps 100,000 interleaved wake-ups in order', () => {
     const c = new SimClock();
     const seen: number[] = [];
