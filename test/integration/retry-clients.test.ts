@@ -59,7 +59,12 @@ describe('real clients under test', () => {
     expect(L.requests).toBe(records.length);
     expect(L.retries).toBe(retries.length);
     expect(L.earlyRetries).toBe(0); // advice < 60 s: openai-node obeys it
-    expect(total.earlyRetries).toBe(0);
+    // Our own view stamps the 429's headers when our fetch wrapper gets to them; the SDK's timer
+    // counts from libuv's loop time, cached when the poll returned, up to one busy loop
+    // iteration earlier. So in real time our view may call a retry early by a few ms (the
+    // referee, which measures from the server's send, is the authority); a client ignoring the
+    // advice (~1 s here) would be far beyond that.
+    if (total.earlyRetries > 0) expect(total.earlyMsMax!).toBeLessThan(100);
   }, 60_000);
 
   it('a user module (.ts under vitest): its own Retry-After loop, each fetch one attempt', async () => {
