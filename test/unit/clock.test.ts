@@ -44,4 +44,19 @@ describe('RealClock', () => {
     setTimeout(() => ac.abort(new Error('bye')), 5);
     await expect(c.sleepUntil(c.now() + 10_000, ac.signal)).rejects.toThrow('bye');
   });
+
+  it('one signal for many sleeps: finished ones resolve, waiting ones reject on abort, later sleeps reject at once', async () => {
+    const c = new RealClock();
+    const ac = new AbortController();
+    await c.sleepUntil(c.now() + 2, ac.signal);
+    const early = c.sleepUntil(c.now() + 3, ac.signal);
+    const late = [1, 2, 3].map((i) => c.sleepUntil(c.now() + 10_000 * i, ac.signal));
+    await early;
+    ac.abort(new Error('stop'));
+    for (const p of late) await expect(p).rejects.toThrow('stop');
+    await expect(c.sleepUntil(c.now() + 5, ac.signal)).rejects.toThrow('stop');
+    // A sleep on another signal is untouched.
+    const other = new AbortController();
+    await c.sleepUntil(c.now() + 2, other.signal);
+  });
 });
