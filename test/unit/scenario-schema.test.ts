@@ -263,7 +263,7 @@ describe('scenario schema: errors', () => {
     expect(seeed.found).toBe('unknown key "seeed"');
     expect(seeed.expected).toMatch(/^one of the keys .*\bseed\b/);
     expect(seeed.message).toBe('did you mean "seed"?');
-    expect(issues.find((i) => i.path === 'target.limits.rps')!.expected).toBe('one of the keys rpm, tpm, contextWindow');
+    expect(issues.find((i) => i.path === 'target.limits.rps')!.expected).toBe('one of the keys rpm, tpm, contextWindow, rpmCapacity, tpmCapacity');
   });
 
   it('rejects a literal apiKey, says to use apiKeyEnv, and never echoes it', () => {
