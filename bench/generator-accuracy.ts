@@ -278,6 +278,54 @@ async function clientOpen(url: string, rate: number, durationS: number, noop = f
   };
 }
 
+/**
+ * (a) The machine's floor: a bare loop that sleeps on a RealClock until each planned time of
+ * the same constant schedule and records the lag — no plan, executor, dispatch or recording.
+ * Whatever lag this shows is the host's (CPU contention, timer and wake-up latency), not the
+ * generator's; the open-loop rows of the same repetition are to be read against it.
+ */
+async function clientFloor(rate: number, durationS: number): Promise<ClientResult> {
+  const { RealClock } = await import('../src/clock.js');
+  const clock = new RealClock();
+  const n = Math.round(rate * (durationS + 1));
+  const warmN = Math.round(rate);
+  const lag = new Float64Array(n - warmN);
+  const bySec: number[][] = [];
+  const t0 = clock.now() + 50;
+  let win: Window | undefined;
+  for (let i = 0; i < n; i++) {
+    if (i === warmN) win = openWindow();
+    const t = t0 + (i * 1000) / rate;
+    if (clock.now() < t) await clock.sleepUntil(t);
+    const l = clock.now() - t;
+    if (i >= warmN) {
+      lag[i - warmN] = l;
+      (bySec[Math.floor((i - warmN) / rate)] ??= []).push(l);
+    }
+  }
+  const stats = closeWindow(win!, n - warmN);
+  const L = lag.sort();
+  return {
+    kind: `floor ${rate}/s`,
+    intended: rate,
+    planned: n - warmN,
+    achieved: rate,
+    sent: n - warmN,
+    ok: 0,
+    dropped: 0,
+    errors: 0,
+    lagP50: pct(L, 0.5),
+    lagP99: pct(L, 0.99),
+    lagP999: pct(L, 0.999),
+    lagMax: L[L.length - 1],
+    earlyPct: 0,
+    latP50: NaN,
+    latP99: NaN,
+    lagP99BySecond: bySec.map((xs) => pct(xs.sort((a, b) => a - b), 0.99)),
+    ...stats,
+  };
+}
+
 /** (b) HttpDispatch.send in C workers, back to back, one prebuilt request: the client alone. */
 async function clientDispatch(url: string, connections: number, durationS: number): Promise<ClientResult> {
   const { buildPlan } = await import('../src/plan/plan.js');
@@ -439,15 +487,17 @@ async function main(): Promise<void> {
   const jobs: { key: string; args: string[] }[] = [
     ...rates.map((r) => ({ key: `open ${r}/s`, args: ['open', server.url, String(r), String(duration)] })),
     ...rates.map((r) => ({ key: `open ${r}/s no-op`, args: ['open-noop', server.url, String(r), String(duration)] })),
+    ...rates.map((r) => ({ key: `floor ${r}/s`, args: ['floor', server.url, String(r), String(duration)] })),
     { key: 'autocannon', args: ['ac', server.url, String(connections), String(duration)] },
     { key: 'dispatch', args: ['dispatch', server.url, String(connections), String(duration)] },
     { key: 'executor', args: ['exec-closed', server.url, String(connections), String(duration)] },
   ];
-  // --only autocannon,dispatch,executor,open,no-op: a subset of the jobs (quick checks; autocannon is kept for the ratios).
+  // --only dispatch,executor,open,no-op: a subset of the jobs (quick checks; autocannon and the floor always run).
   const only = opt('only', '');
   if (only) {
     const want = only.split(',');
-    const keep = (k: string) => k === 'autocannon' || want.some((w) => (w === 'open' ? k.startsWith('open') && !k.endsWith('no-op') : w === 'no-op' ? k.endsWith('no-op') : k === w));
+    const keep = (k: string) =>
+      k === 'autocannon' || k.startsWith('floor') || want.some((w) => (w === 'open' ? k.startsWith('open') && !k.endsWith('no-op') : w === 'no-op' ? k.endsWith('no-op') : k === w));
     jobs.splice(0, jobs.length, ...jobs.filter((j) => keep(j.key)));
   }
   const results = new Map<string, ClientResult[]>(jobs.map((j) => [j.key, []]));
@@ -473,12 +523,12 @@ async function main(): Promise<void> {
 
   console.log('\n(a) open loop through parse → buildPlan → execute (RealClock) → HttpDispatch; median [min–max] of the repetitions');
   console.table(
-    rates.flatMap((rate) => [`open ${rate}/s`, `open ${rate}/s no-op`]).filter((key) => results.has(key)).map((key) => {
+    rates.flatMap((rate) => [`open ${rate}/s`, `open ${rate}/s no-op`, `floor ${rate}/s`]).filter((key) => results.has(key)).map((key) => {
       const rs = results.get(key)!;
       const rate = rs[0]!.intended!;
       const m = (k: keyof ClientResult) => rs.map((r) => r[k] as number);
       return {
-        run: key.endsWith('no-op') ? `${rate}/s, no-op dispatch` : `${rate}/s, HttpDispatch`,
+        run: key.startsWith('floor') ? `${rate}/s, floor (bare RealClock loop)` : key.endsWith('no-op') ? `${rate}/s, no-op dispatch` : `${rate}/s, HttpDispatch`,
         'achieved req/s': spread(m('achieved'), 1),
         'achieved/intended': f(median(rs.map((r) => r.achieved / rate)), 4),
         'sent/planned': `${median(m('sent'))}/${rs[0]!.planned}`,
@@ -499,8 +549,19 @@ async function main(): Promise<void> {
     }),
   );
 
+  const lagVsFloor = rates.flatMap((rate) =>
+    [`open ${rate}/s`, `open ${rate}/s no-op`]
+      .filter((k) => results.has(k) && results.has(`floor ${rate}/s`))
+      .map((k) => {
+        const rs = results.get(k)!;
+        const fl = results.get(`floor ${rate}/s`)!;
+        const d = rs.map((r, i) => r.lagP99! - fl[i]!.lagP99!);
+        return `  ${k.padEnd(18)} lag p99 − floor p99 (same repetition): ${spread(d, 2)} ms`;
+      }),
+  );
+  if (lagVsFloor.length) console.log(`paired with the floor:\n${lagVsFloor.join('\n')}`);
   console.log('lag p99 per second of the measured phase (ms), each repetition — a single stall or a steady drift:');
-  for (const key of rates.flatMap((rate) => [`open ${rate}/s`, `open ${rate}/s no-op`]).filter((key) => results.has(key))) {
+  for (const key of rates.flatMap((rate) => [`open ${rate}/s`, `open ${rate}/s no-op`, `floor ${rate}/s`]).filter((key) => results.has(key))) {
     for (const r of results.get(key)!) console.log(`  ${key.padEnd(18)} ${(r.lagP99BySecond ?? []).map((x) => f(x, x < 10 ? 2 : 0)).join('  ')}`);
   }
 
@@ -535,6 +596,8 @@ if (args.includes('--serve')) {
   const r =
     kind === 'open' || kind === 'open-noop'
       ? await clientOpen(url!, Number(a), Number(b), kind === 'open-noop')
+      : kind === 'floor'
+        ? await clientFloor(Number(a), Number(b))
       : kind === 'dispatch'
         ? await clientDispatch(url!, Number(a), Number(b))
         : kind === 'exec-closed'

@@ -17,6 +17,12 @@
  *
  *   npx tsx bench/memory-1m.ts [--requests 1000000] [--rate 2000] [--live-requests 100000]
  *                              [--live-rate 2500] [--only sim|live] [--keep] [--heap-snapshot]
+ *                              [--heap-growing-percent 30]
+ *
+ * --heap-growing-percent N adds a second sim part whose child runs with that V8 flag (the old
+ * generation may grow by N % of the live heap between full GCs instead of up to 4×).
+ * Each part also reports the lowest heapUsed sample of its steady part (≈ the live heap after a
+ * full GC) beside the peak: peak ÷ low is V8's heap growth between full GCs.
  *
  * --keep keeps the report directories (their sizes are printed either way); --heap-snapshot
  * writes a V8 heap snapshot of the client at the end of each part, before its reports close.
@@ -154,8 +160,8 @@ async function runPart(part: 'sim' | 'live', requests: number, rate: number, url
 
 const self = fileURLToPath(import.meta.url);
 
-function spawnChild(childArgs: string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, [...process.execArgv, self, ...childArgs], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+function spawnChild(childArgs: string[], env: Record<string, string> = {}, nodeFlags: string[] = []): ChildProcess {
+  return spawn(process.execPath, [...process.execArgv, ...nodeFlags, self, ...childArgs], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
 function startMock(): Promise<{ child: ChildProcess; url: string }> {
@@ -175,8 +181,8 @@ function startMock(): Promise<{ child: ChildProcess; url: string }> {
   });
 }
 
-function runChild(childArgs: string[], env: Record<string, string> = {}): Promise<PartResult> {
-  const child = spawnChild(childArgs, env);
+function runChild(childArgs: string[], env: Record<string, string> = {}, nodeFlags: string[] = []): Promise<PartResult> {
+  const child = spawnChild(childArgs, env, nodeFlags);
   return new Promise((resolve, reject) => {
     let buf = '';
     child.stdout!.on('data', (d: Buffer) => (buf += d.toString()));
@@ -230,6 +236,9 @@ function report(r: PartResult, label: string): Record<string, string | number> {
     'peak RSS MB (maxRSS)': Number(r.maxRssMb.toFixed(0)),
     'peak RSS MB (1 s samples)': Number(peak('rss').toFixed(0)),
     'peak heapUsed MB': Number(peak('heapUsed').toFixed(0)),
+    // The lowest 1 s sample after the first 20 %: an upper bound on the live heap after a full GC.
+    'heapUsed low MB (steady)': steady.length ? Number((Math.min(...steady.map((x) => x.heapUsed)) / MB).toFixed(0)) : '-',
+    'peak heapTotal MB': Number(peak('heapTotal').toFixed(0)),
     'RSS at 20 % / 50 % / 100 %': [at(0.2), at(0.5), s[s.length - 1]].map((x) => (x ? (x.rss / MB).toFixed(0) : '-')).join(' / '),
     'RSS slope MB/100k req': per100k('rss'),
     'heap slope MB/100k req': per100k('heapUsed'),
@@ -254,6 +263,15 @@ async function main(): Promise<void> {
     rows.push(report(r, `sim ${requests.toLocaleString('en-US')} req @ ${rate}/s (virtual)`));
     if (r.heapSnapshot) console.log(`heap snapshot: ${r.heapSnapshot}`);
     console.log(`load average now ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    // The same run with V8 told to grow the old generation by at most this percentage per
+    // full GC (default: up to 4× the live heap): evidence for what the peak is made of.
+    const hgp = opt('heap-growing-percent', '');
+    if (hgp) {
+      const flags = [`--heap-growing-percent=${hgp}`];
+      const r2 = await runChild(['--part', 'sim', String(requests), String(rate), ...pass], {}, flags);
+      rows.push(report(r2, `sim ${requests.toLocaleString('en-US')} req @ ${rate}/s (virtual), node ${flags.join(' ')}`));
+      console.log(`load average now ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    }
   }
   if (only !== 'sim') {
     const mock = await startMock();
