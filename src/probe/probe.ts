@@ -79,7 +79,10 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
     while (!step.done) {
       k.requestsLeft = left();
       k.usdLeft = budget.usdLeft;
-      const s = await runStage(step.value, stageIndex++, ctx);
+      // Once a concurrency cap is known, no stage puts more than that in flight: its refusals
+      // would pass for rate refusals (and waste requests).
+      const stage = k.concurrency !== undefined && step.value.maxInFlight === undefined ? { ...step.value, maxInFlight: k.concurrency } : step.value;
+      const s = await runStage(stage, stageIndex++, ctx);
       const acc = (perStrategy[label] ??= { requests: 0, costUsd: 0 });
       acc.requests += s.sent;
       acc.costUsd += s.costUsd;
@@ -97,7 +100,8 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
   const wantReq = { rate: only.has('rpm'), burst: only.has('burst'), window: only.has('sub_minute'), concurrency: only.has('concurrency') };
   const needTokens = only.has('tpm');
   if (wantReq.rate || wantReq.burst || wantReq.window || wantReq.concurrency || needTokens) {
-    await run(rateProbe(k, { dim: 'requests', want: needTokens && !(wantReq.rate || wantReq.burst) ? { ...wantReq, rate: false, burst: false } : wantReq, ...(o.targetUnits ? { targetUnits: o.targetUnits } : {}) }), 'rate-requests', needTokens ? 0.55 : 0.9);
+    const rateNeeded = wantReq.rate || wantReq.burst || wantReq.window || needTokens;
+    await run(rateProbe(k, { dim: 'requests', rateNeeded, want: needTokens && !(wantReq.rate || wantReq.burst) ? { ...wantReq, rate: false, burst: false } : wantReq, ...(o.targetUnits ? { targetUnits: o.targetUnits } : {}) }), 'rate-requests', needTokens ? 0.55 : 0.9);
   }
   if (only.has('context')) await run(contextProbe(k), 'context');
   if (needTokens) {

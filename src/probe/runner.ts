@@ -32,10 +32,21 @@ export async function runStage(stage: Stage, index: number, ctx: StageContext): 
   let costUsd = 0;
   const pending: Promise<void>[] = [];
   const signal = ctx.signal ?? new AbortController().signal;
+  // In-flight gate: stages never overlap (each awaits its requests), so this count is the probe's.
+  const cap = stage.maxInFlight !== undefined && stage.maxInFlight >= 1 ? stage.maxInFlight : Infinity;
+  let inFlight = 0;
+  let freed: (() => void) | undefined;
+  const done = () => {
+    inFlight--;
+    const f = freed;
+    freed = undefined;
+    f?.();
+  };
   for (const i of order) {
     const a = attempts[i]!;
     const at = startMs + a.spec.offsetMs;
     if (clock.now() < at) await clock.sleepUntil(at, ctx.signal);
+    while (inFlight >= cap && !signal.aborted) await new Promise<void>((res) => (freed = res));
     const refused = budget.reserve(a.spec);
     if (refused) {
       capped = refused;
@@ -52,16 +63,19 @@ export async function runStage(stage: Stage, index: number, ctx: StageContext): 
       maxTokens: a.spec.maxTokens,
       stream: a.spec.stream ?? false,
     };
+    a.inFlightAtSend = ++inFlight;
     pending.push(
       dispatch.send(req, 1, signal).then(
         (r) => {
           a.result = r;
           costUsd += budget.settle(a.spec, r);
+          done();
         },
         (e: unknown) => {
           const now = clock.now();
           a.result = { promptTokensEstimate: a.spec.promptTokens, startMs: now, endMs: now, outcome: 'network_error', errorCode: 'E_DISPATCH', errorMessage: String((e as Error)?.message ?? e) };
           costUsd += budget.settle(a.spec, a.result);
+          done();
         },
       ),
     );

@@ -26,6 +26,8 @@ export interface Knowledge {
   requests?: { rPerMs: number; burst: number };
   tokens?: { rPerMs: number; burst: number };
   concurrency?: number;
+  /** Median latency (ms) of a 1-token request, measured when a concurrency cap was found: cap / latency is the fastest a client can send. */
+  latencyMs?: number;
   /** Largest prompt accepted with max_tokens 1. */
   maxPrompt?: number;
   /** Requests the probe may still send / USD left (updated by the engine before each stage). */
@@ -54,6 +56,20 @@ interface Ev {
   cost: number;
   admitted: boolean;
   refused: boolean;
+  /** The probe's requests in flight when it was sent (itself included). */
+  inFlight?: number;
+}
+
+export interface AddResult {
+  admitted: number;
+  refused: number;
+  tooLarge: number;
+  otherRefused: number;
+  /** Request refusals sent with more in flight than the concurrency cap: not evidence about the bucket. */
+  concurrency: number;
+  /** Answers refusing the prompt as longer than the context window, and the limit their message names. */
+  context: number;
+  contextLimit?: number;
 }
 
 /** Admission events of one dimension, and the bucket arithmetic over them. */
@@ -61,29 +77,56 @@ class Tracker {
   ev: Ev[] = [];
   t0: number | undefined;
   depletionEnd: number | undefined;
+  /** Latencies (end − start, ms) of admitted requests. */
+  latencies: number[] = [];
+  /** The concurrency cap, when known: a refusal sent with more than this in flight may be the cap's. */
+  cap: number | undefined;
   constructor(private readonly dim: Dim) {}
-  add(s: StageSummary, costOf: (spec: StageRequest) => number): { admitted: number; refused: number; tooLarge: number; otherRefused: number } {
-    let admitted = 0;
-    let refused = 0;
-    let big = 0;
-    let otherRefused = 0;
+  add(s: StageSummary, costOf: (spec: StageRequest) => number): AddResult {
+    const out: AddResult = { admitted: 0, refused: 0, tooLarge: 0, otherRefused: 0, concurrency: 0, context: 0 };
     for (const a of s.attempts) {
       const r = a.result;
       if (!r || r.startMs === undefined) continue;
       const c = costOf(a.spec);
       if (r.outcome === 'ok' || (r.status === undefined && r.firstByteMs !== undefined)) {
-        this.ev.push({ t: r.startMs, cost: c, admitted: true, refused: false });
-        admitted += c;
+        this.ev.push({ t: r.startMs, cost: c, admitted: true, refused: false, ...(a.inFlightAtSend !== undefined ? { inFlight: a.inFlightAtSend } : {}) });
+        out.admitted += c;
+        if (r.outcome === 'ok') this.latencies.push(r.endMs - r.startMs);
         if (this.t0 === undefined) this.t0 = r.startMs;
       } else if (refusedIn(this.dim, r)) {
-        this.ev.push({ t: r.startMs, cost: c, admitted: false, refused: true });
-        refused++;
-      } else if (tooLarge(r)) big++;
-      else if (r.outcome.startsWith('rate_limited')) otherRefused++;
+        if (this.dim === 'requests' && this.cap !== undefined && (a.inFlightAtSend ?? 0) > this.cap) {
+          out.concurrency++;
+          continue;
+        }
+        this.ev.push({ t: r.startMs, cost: c, admitted: false, refused: true, ...(a.inFlightAtSend !== undefined ? { inFlight: a.inFlightAtSend } : {}) });
+        out.refused++;
+      } else if (tooLarge(r)) out.tooLarge++;
+      else if (r.outcome.startsWith('rate_limited')) out.otherRefused++;
+      else if (isContextRefusal(r)) {
+        out.context++;
+        const n = limitFromMessage('context', r.errorMessage);
+        if (n !== undefined) out.contextLimit = Math.min(out.contextLimit ?? Infinity, n);
+      }
     }
     // Same instant: admissions first (the server admits in arrival order; a flood's refusals follow its admissions).
     this.ev.sort((a, b) => a.t - b.t || Number(a.refused) - Number(b.refused));
-    return { admitted, refused, tooLarge: big, otherRefused };
+    return out;
+  }
+  /**
+   * The concurrency cap became known: refusals sent with more than `cap` requests in flight
+   * may have been the cap's, not the bucket's; they are dropped (admissions all stay).
+   */
+  setCap(cap: number): number {
+    this.cap = cap;
+    const before = this.ev.length;
+    this.ev = this.ev.filter((e) => !(e.refused && (e.inFlight ?? 0) > cap));
+    return before - this.ev.length;
+  }
+  /** Median latency of admitted requests (ms), or undefined. */
+  medianLatency(): number | undefined {
+    if (!this.latencies.length) return undefined;
+    const l = [...this.latencies].sort((a, b) => a - b);
+    return l[Math.floor(l.length / 2)];
   }
   lastRefusal(): Ev | undefined {
     for (let i = this.ev.length - 1; i >= 0; i--) if (this.ev[i]!.refused) return this.ev[i];
@@ -113,6 +156,22 @@ class Tracker {
     const lo = A - rHi * dt;
     const hi = A - rLo * dt + e.cost;
     return { lo, hi, mid: A - ((rLo + rHi) / 2) * dt + e.cost / 2 };
+  }
+  /** The most admitted at one instant (a valid lower bound of the capacity: no refill in between). */
+  admittedAtOnce(): number {
+    let best = 0;
+    let t = NaN;
+    let sum = 0;
+    for (const e of this.ev) {
+      if (!e.admitted) continue;
+      if (e.t !== t) {
+        t = e.t;
+        sum = 0;
+      }
+      sum += e.cost;
+      if (sum > best) best = sum;
+    }
+    return best;
   }
   admittedTotal(): number {
     let A = 0;
@@ -146,6 +205,11 @@ export interface RateProbeOptions {
   dim: Dim;
   /** Findings wanted: rate, burst, window, concurrency (requests only). */
   want: { rate: boolean; burst: boolean; window: boolean; concurrency: boolean };
+  /**
+   * Requests: the bucket is wanted (rpm, burst, window, or as knowledge for the token stages).
+   * False with only concurrency wanted: the probe stops once the cap is settled. Default true.
+   */
+  rateNeeded?: boolean;
   /** Refill cycles stop once this many units (requests, or prompt sizes) were admitted: precision ≈ 1/N. */
   targetUnits?: number;
 }
@@ -166,27 +230,53 @@ export function* rateProbe(k: Knowledge, o: RateProbeOptions): ProbeGen {
   const names = dim === 'requests' ? { rate: 'rpm', burst: 'burst', unit: 'requests' } : { rate: 'tpm', burst: 'token_burst', unit: 'tokens' };
   const undetermined = (why: string, lowBurst?: number): LimitFinding[] => {
     const hdr = dim === 'requests' ? k.headers?.limitRequests : k.headers?.limitTokens;
-    const out: LimitFinding[] = [];
+    const out: LimitFinding[] = [...findings];
     if (o.want.rate)
       out.push(
         hdr !== undefined
           ? { name: names.rate as 'rpm', value: hdr, low: hdr, high: hdr, method: 'headers', unit: `${names.unit}/min`, header: hdr, note: `not verified: ${why}` }
           : { name: names.rate as 'rpm', method: 'undetermined', unit: `${names.unit}/min`, note: why },
       );
-    if (o.want.burst) out.push({ name: names.burst as 'burst', method: 'undetermined', unit: names.unit, ...(lowBurst !== undefined ? { low: Math.floor(lowBurst) } : {}), note: why });
+    // The only sure lower bound of the capacity: the most admitted at one instant (no refill in between).
+    const low = lowBurst !== undefined ? T.admittedAtOnce() : 0;
+    if (o.want.burst) out.push({ name: names.burst as 'burst', method: 'undetermined', unit: names.unit, ...(low > 0 ? { low: Math.floor(low) } : {}), note: why });
+    if (o.want.window) out.push({ name: 'sub_minute', method: 'undetermined', unit: `s (${dim} burst / refill)`, note: why });
     return out;
   };
 
   // Unit size per request and flood limits.
   const reqBurst = k.requests?.burst;
-  const conc = k.concurrency;
+  // Floods go through the in-flight gate once the concurrency cap is known (the engine sets each
+  // stage's maxInFlight): a request flood larger than the cap is a closed loop of cap workers.
   let maxFlood = dim === 'requests' ? 512 : Math.max(1, Math.min(16, Math.floor((reqBurst ?? 16) / 4)));
-  if (conc !== undefined) maxFlood = Math.min(maxFlood, conc);
-  const maxPrompt = Math.max(1, (k.maxPrompt ?? 32_768) - 1);
+  if (dim === 'tokens' && k.concurrency !== undefined) maxFlood = Math.min(maxFlood, k.concurrency);
+  // Largest prompt to send (max_tokens 1): the context probe's finding, else a guess that a
+  // context refusal corrects (the window its message names, else half the refused prompt).
+  let maxPrompt = Math.max(1, (k.maxPrompt ?? 32_768) - 1);
   let u = dim === 'requests' ? 1 : Math.min(256, maxPrompt);
+  let contextShrinks = 0;
+  /** A context refusal: learn the bound (and keep it for later strategies); false when it cannot shrink further. */
+  const shrinkTo = (c: AddResult, refusedPrompt: number): boolean => {
+    const bound = c.contextLimit !== undefined && c.contextLimit - 2 < refusedPrompt ? c.contextLimit - 2 : Math.floor(refusedPrompt / 2);
+    if (bound < 1 || ++contextShrinks > 12) return false;
+    maxPrompt = Math.min(maxPrompt, bound);
+    k.maxPrompt = Math.min(k.maxPrompt ?? Infinity, maxPrompt + 1);
+    u = Math.min(u, maxPrompt);
+    return true;
+  };
+  const contextNote = () => (contextShrinks > 0 ? ` (prompts kept ≤ ${maxPrompt} tokens: the context window, learnt from ${contextShrinks} context refusal${contextShrinks > 1 ? 's' : ''})` : '');
 
-  // Token stages stay under the request rate (refusals of the other dimension teach nothing).
-  const reqR = dim === 'tokens' ? k.requests?.rPerMs : undefined;
+  // The fastest a client can send with the concurrency cap: cap / latency (requests per ms).
+  const capRate = () => (k.concurrency !== undefined && k.latencyMs ? k.concurrency / k.latencyMs : undefined);
+  const capNote = () => {
+    const cr = capRate();
+    return k.concurrency !== undefined && cr !== undefined
+      ? `; with the concurrency cap (${k.concurrency} in flight, ${Math.round(k.latencyMs!)} ms per request) a client sends at most ${Math.round(cr * MINUTE)} requests/min, so a request limit above that cannot be reached`
+      : '';
+  };
+  // Token stages stay under the request rate (refusals of the other dimension teach nothing),
+  // and under what the concurrency cap lets through.
+  const reqR = dim === 'tokens' ? (k.requests?.rPerMs !== undefined || capRate() !== undefined ? Math.min(k.requests?.rPerMs ?? Infinity, capRate() ?? Infinity) : undefined) : undefined;
   // A sub-minute request layer (window B/r well under a minute) likely has a token twin
   // (TPS = TPM/60): a request larger than that layer passes only when the layer is full, so
   // token stages are spaced by 1.1 windows and the per-minute bucket is what they measure.
@@ -195,40 +285,95 @@ export function* rateProbe(k: Knowledge, o: RateProbeOptions): ProbeGen {
 
   // Ramp: floods from a full bucket until the first refusal in this dimension.
   let f = dim === 'requests' ? 4 : Math.min(4, maxFlood);
-  let s: StageSummary;
+  let s!: StageSummary;
   let step = 0;
   let lastFlood = f;
   let otherTries = 0;
+  let recheck = true;
+  const capTrail: { t: number; rem: number }[] = [];
   for (;;) {
-    const reserve = dim === 'requests' ? 3 * targetUnits : 2 * targetUnits;
-    f = Math.min(f, k.requestsLeft - reserve, Math.floor((k.usdLeft * 0.6) / k.costOf(u, 1)));
-    if (f < 1) {
-      return undetermined(`the ${names.unit} bucket did not run dry within the budget/request cap (admitted ${T.admittedTotal()} ${names.unit} without a 429)`, T.admittedTotal());
+    for (;;) {
+      const reserve = dim === 'requests' ? 3 * targetUnits : 2 * targetUnits;
+      f = Math.min(f, k.requestsLeft - reserve, Math.floor((k.usdLeft * 0.6) / k.costOf(u, 1)));
+      if (f < 1) {
+        const A = T.admittedTotal();
+        return undetermined(`the ${names.unit} bucket did not run dry within the budget/request cap (admitted ${A} ${names.unit} without a 429${dim === 'requests' && T.t0 !== undefined && s ? ` over ${Math.round((s.endMs - T.t0) / 1000)} s` : ''})${dim === 'requests' ? capNote() : ''}${contextNote()}`, A);
+      }
+      const rem = dim === 'requests' ? k.headers?.remainingRequests : undefined;
+      if (rem !== undefined && rem + 2 < f) f = Math.max(1, rem + 2);
+      if (dim === 'requests' && k.concurrency !== undefined) {
+        // Through the cap a flood is a closed loop: whole rounds of `cap` requests (at least two)
+        // keep it at the fastest rate the cap allows, so the bucket drains as fast as it can.
+        const C = k.concurrency;
+        f = Math.min(Math.max(2 * C, Math.ceil(f / C) * C), Math.max(1, k.requestsLeft - reserve));
+        if (rem !== undefined && T.t0 !== undefined && s) {
+          // Headers: remaining-requests that does not fall while the probe sends as fast as the cap
+          // allows means the bucket refills at least that fast: it cannot be drained.
+          capTrail.push({ t: s.endMs, rem });
+          const first = capTrail[0]!;
+          if (s.endMs - first.t >= 60_000 && rem >= first.rem - 2) {
+            return undetermined(`remaining-requests stayed at ${rem} (from ${first.rem}) over ${Math.round((s.endMs - first.t) / 1000)} s of sending at the concurrency cap${capNote()}`, T.admittedTotal());
+          }
+        }
+      }
+      lastFlood = f;
+      s = yield { strategy, name: `ramp-${step++}`, waitMs: step > 1 ? gapFor(f) : 0, requests: flood(f, u) };
+      const c = T.add(s, cost);
+      if (c.refused > 0) break;
+      if (c.tooLarge > 0) {
+        // A request larger than the whole bucket: the capacity is below u.
+        if (u <= 1) return undetermined('even the smallest request is "too large"');
+        u = Math.max(1, Math.floor(u / 4));
+        continue;
+      }
+      if (c.context > 0) {
+        // `--only` without context: the guessed window was too large.
+        if (!shrinkTo(c, u)) return undetermined(`requests fail with context_exceeded even at ${u} tokens`);
+        continue;
+      }
+      if (c.otherRefused > 0 || c.concurrency > 0) {
+        // The other dimension (or the concurrency cap) refused: wait for it and try again (a few times).
+        if (++otherTries > 6) return undetermined(`the other dimension's limit was hit first (${s.rateLimitedRequests} requests / ${s.rateLimitedTokens} tokens 429s)`, T.admittedTotal());
+        yield { strategy, name: `wait-other-${step}`, waitMs: Math.max(1000, 2 * gapFor(f)), requests: [] };
+        continue;
+      }
+      if (s.capped) return undetermined(`stopped by the ${s.capped} cap`, T.admittedTotal());
+      if (s.other > 0 && s.ok === 0) return undetermined(`requests fail with ${s.attempts.find((a) => a.result && a.result.outcome !== 'ok')?.result?.outcome}`);
+      if (dim === 'tokens' && u < maxPrompt) u = Math.min(maxPrompt, u * 2);
+      else f = Math.min(maxFlood, dim === 'requests' ? Math.ceil(f * 1.5) : f * 2); // ×1.5: at most ≈ B/2 refusals in the last flood
+      if (dim === 'tokens' && u >= maxPrompt && f >= maxFlood && step > 60) return undetermined('ramp did not reach a 429', T.admittedTotal());
     }
-    const rem = dim === 'requests' ? k.headers?.remainingRequests : undefined;
-    if (rem !== undefined && rem + 2 < f) f = Math.max(1, rem + 2);
-    lastFlood = f;
-    s = yield { strategy, name: `ramp-${step++}`, waitMs: step > 1 ? gapFor(f) : 0, requests: flood(f, u) };
-    const c = T.add(s, cost);
-    if (c.refused > 0) break;
-    if (c.tooLarge > 0) {
-      // A request larger than the whole bucket: the capacity is below u.
-      if (u <= 1) return undetermined('even the smallest request is "too large"');
-      u = Math.max(1, Math.floor(u / 4));
-      continue;
-    }
-    if (c.otherRefused > 0) {
-      // The other dimension refused: wait for it and try again (a few times).
-      if (++otherTries > 6) return undetermined(`the other dimension's limit was hit first (${s.rateLimitedRequests} requests / ${s.rateLimitedTokens} tokens 429s)`, T.admittedTotal());
-      yield { strategy, name: `wait-other-${step}`, waitMs: Math.max(1000, 2 * gapFor(f)), requests: [] };
-      continue;
-    }
-    if (s.capped) return undetermined(`stopped by the ${s.capped} cap`, T.admittedTotal());
-    if (s.other > 0 && s.ok === 0) return undetermined(`requests fail with ${s.attempts.find((a) => a.result && a.result.outcome !== 'ok')?.result?.outcome}`);
-    if (dim === 'tokens' && u < maxPrompt) u = Math.min(maxPrompt, u * 2);
-    else f = Math.min(maxFlood, dim === 'requests' ? Math.ceil(f * 1.5) : f * 2); // ×1.5: at most ≈ B/2 refusals in the last flood
-    if (dim === 'tokens' && u >= maxPrompt && f >= maxFlood && step > 60) return undetermined('ramp did not reach a 429', T.admittedTotal());
+    // Concurrency check (requests): refusals that do not clear with time, only as requests end,
+    // are an in-flight cap. Re-flood at once after the flood ended, and again after a longer
+    // wait: a cap admits the same count both times; a bucket admits what refilled (little at once).
+    const admittedInLast = s.ok;
+    if (!recheck || dim !== 'requests' || k.concurrency !== undefined) break;
+    recheck = false;
+    if (admittedInLast < 2 || k.requestsLeft <= 2 * (admittedInLast + 2) + 2 * targetUnits) break;
+    const size = Math.min(lastFlood, admittedInLast + 2);
+    const s1 = yield { strategy, name: 'recheck-1', requests: flood(size, u) };
+    T.add(s1, cost);
+    const s2 = yield { strategy, name: 'recheck-2', waitMs: Math.max(1000, 4 * (s1.endMs - s1.startMs)), requests: flood(size, u) };
+    T.add(s2, cost);
+    const looksCapped = s1.ok === admittedInLast && s2.ok === admittedInLast && s1.ok < size && s2.ok < size;
+    if (!looksCapped) break;
+    const concurrency = admittedInLast;
+    k.concurrency = concurrency;
+    if (o.want.concurrency) findings.push({ name: 'concurrency', value: concurrency, low: concurrency, high: concurrency, method: 'onset', unit: 'requests in flight', note: 'refusals did not clear with time, only as requests ended' });
+    // Every refusal so far came with more than the cap in flight: the bucket has not refused yet.
+    // From now on every stage keeps at most `concurrency` in flight (the engine's gate), so a
+    // refusal is the bucket's; the ramp goes on (its floods become closed loops at the cap).
+    T.setCap(concurrency);
+    const lat = T.medianLatency();
+    if (lat !== undefined) k.latencyMs = lat;
+    if (o.rateNeeded === false) return findings;
+    s = s2;
+    f = Math.max(f, Math.ceil(lastFlood * 1.5));
   }
+  if (dim === 'requests' && o.want.concurrency && k.concurrency === undefined) {
+    findings.push({ name: 'concurrency', method: 'undetermined', low: lastFlood, unit: 'requests in flight', note: `none observed: ${lastFlood} simultaneous requests were not refused by an in-flight cap` });
+  }
+  if (dim === 'requests' && o.rateNeeded === false) return findings;
   // Tokens: refine the level left with halving single requests (bisection of the remainder).
   if (dim === 'tokens') {
     const floor = Math.max(8, Math.floor(T.admittedTotal() / 400));
@@ -239,30 +384,6 @@ export function* rateProbe(k: Knowledge, o: RateProbeOptions): ProbeGen {
     }
   }
   const depletedAt = T.admittedTotal();
-
-  // Concurrency check (requests): refusals that do not clear with time, only as requests end,
-  // are an in-flight cap. Re-flood at once after the flood ended, and again after a longer
-  // wait: a cap admits the same count both times; a bucket admits what refilled (little at once).
-  const admittedInLast = s.ok;
-  if (dim === 'requests' && admittedInLast >= 2 && k.requestsLeft > 2 * (admittedInLast + 2) + 2 * targetUnits) {
-    const size = Math.min(lastFlood, admittedInLast + 2);
-    const s1 = yield { strategy, name: 'recheck-1', requests: flood(size, u) };
-    T.add(s1, cost);
-    const s2 = yield { strategy, name: 'recheck-2', waitMs: Math.max(1000, 4 * (s1.endMs - s1.startMs)), requests: flood(size, u) };
-    T.add(s2, cost);
-    const looksCapped = s1.ok === admittedInLast && s2.ok === admittedInLast && s1.ok < size && s2.ok < size;
-    if (looksCapped && conc === undefined) {
-      const concurrency = admittedInLast;
-      k.concurrency = concurrency;
-      if (o.want.concurrency) findings.push({ name: 'concurrency', value: concurrency, low: concurrency, high: concurrency, method: 'onset', unit: 'requests in flight', note: 'refusals did not clear with time, only as requests ended' });
-      // The bucket was not the limit: measure it again with floods no larger than the cap.
-      const rest: LimitFinding[] = yield* rateProbe(k, o);
-      return [...findings, ...rest];
-    }
-  }
-  if (dim === 'requests' && o.want.concurrency && conc === undefined) {
-    findings.push({ name: 'concurrency', method: 'undetermined', low: lastFlood, unit: 'requests in flight', note: `none observed: ${lastFlood} simultaneous requests were not refused by an in-flight cap` });
-  }
 
   // The bucket fit over every event of this dimension (see fit.ts).
   const events = () => sortEvents(T.ev.map((e) => ({ t: e.t, cost: e.cost, admitted: e.admitted })));
@@ -309,6 +430,10 @@ export function* rateProbe(k: Knowledge, o: RateProbeOptions): ProbeGen {
     const c = yield { strategy, name: clearance ? 'clearance' : `refill-${cycle}`, waitMs: gapFor(1), requests: offsets.map((offsetMs) => ({ offsetMs, promptTokens: dim === 'requests' ? u : Math.max(1, u - 1), maxTokens: 1 })) };
     cycle++;
     const got = T.add(c, (spec) => (dim === 'requests' ? 1 : spec.promptTokens + spec.maxTokens));
+    if (got.context > 0) {
+      if (!shrinkTo(got, Math.max(1, u - 1))) break;
+      continue;
+    }
     if (clearance) {
       clearanceAdmitted += got.admitted > 0 ? c.ok : 0;
       streamUnits += got.admitted;
@@ -329,7 +454,7 @@ export function* rateProbe(k: Knowledge, o: RateProbeOptions): ProbeGen {
     if (cycle > 60) break;
   }
   fit = fitNow();
-  if (!fit || streamUnits === 0) return [...findings, ...undetermined('no refill measurement completed within the budget/request cap', depletedAt)];
+  if (!fit || streamUnits === 0) return undetermined(`no refill measurement completed within the budget/request cap${dim === 'requests' ? capNote() : ''}${contextNote()}`, depletedAt);
 
   // Burst: when the fit leaves it wider than ±1.5% (a small bucket, a few requests), timed
   // experiments from a full bucket: take ⌈B⌉ − 1 units at once, then one more at the instant
@@ -339,6 +464,9 @@ export function* rateProbe(k: Knowledge, o: RateProbeOptions): ProbeGen {
     let reqs: StageRequest[];
     if (dim === 'requests') {
       const kk = Math.max(0, Math.ceil(fit.B.mid) - 1);
+      // Under a concurrency cap only a bucket the cap can empty at once is timed this way; a
+      // larger one keeps the fit's interval (the drain through the cap bounds it).
+      if (k.concurrency !== undefined && kk + 1 > k.concurrency) break;
       const tau = Math.max(1, Math.round((kk + 1 - fit.B.mid) / fit.r.mid));
       reqs = [...flood(kk, 1), { offsetMs: tau, promptTokens: 1, maxTokens: 1 }];
     } else {
@@ -348,11 +476,15 @@ export function* rateProbe(k: Knowledge, o: RateProbeOptions): ProbeGen {
     }
     if (reqs.length > k.requestsLeft || reqs.reduce((a, q) => a + k.costOf(q.promptTokens, q.maxTokens), 0) > k.usdLeft * 0.8) break;
     const e = yield { strategy, name: `burst-${x}`, waitMs: Math.max(waitFull, gapFor(reqs.length)), requests: reqs };
-    T.add(e, cost);
+    const got = T.add(e, cost);
+    if (got.context > 0) {
+      if (!shrinkTo(got, reqs[0]!.promptTokens)) break;
+      continue;
+    }
     fit = fitNow();
     if (!fit) break;
   }
-  if (!fit) return [...findings, ...undetermined('no fit', depletedAt)];
+  if (!fit) return undetermined('no fit', depletedAt);
 
   const rate = { lo: fit.r.lo * MINUTE, hi: fit.r.hi * MINUTE, mid: ((fit.r.lo + fit.r.hi) / 2) * MINUTE };
   const burst = { lo: fit.B.lo, hi: fit.B.hi, mid: (fit.B.lo + fit.B.hi) / 2 };

@@ -57,12 +57,20 @@ export interface Stage {
   /** Wait this long (virtual or real ms) before the stage starts. */
   waitMs?: number;
   requests: StageRequest[];
+  /**
+   * At most this many of the probe's requests in flight: a request due while that many are
+   * out waits for one to end (then its send time, not its offset, is what the fit reads). The
+   * engine sets it to the measured concurrency cap, so rate stages never draw concurrency 429s.
+   */
+  maxInFlight?: number;
 }
 
 export interface ProbeAttempt {
   spec: StageRequest;
   /** Undefined when not sent (cap reached). */
   result?: AttemptResult;
+  /** The probe's requests in flight when this one was sent, itself included. */
+  inFlightAtSend?: number;
 }
 
 export interface StageSummary {
