@@ -9,7 +9,7 @@ import type { Clock } from '../clock.js';
 import type { ChatMessage, Dispatch } from '../exec/ports.js';
 import { Budget, worstCaseUsd } from './budget.js';
 import { runStage } from './runner.js';
-import { contextProbe, maxOutputProbe, rateProbe, requestLayerMs, type Knowledge, type ProbeGen } from './strategies.js';
+import { contextProbe, maxOutputProbe, rateProbe, requestLayerMs, tokenLayerIsBucket, type Knowledge, type ProbeGen } from './strategies.js';
 import { tokenLayerProbe } from './token-layer.js';
 import { LIMIT_NAMES, type LimitFinding, type OnlyGroup, type Prices, type StageSummary } from './types.js';
 
@@ -118,7 +118,7 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
   if (needTokens) await run(rateProbe(k, { dim: 'tokens', want: { rate: true, burst: true, window: false, concurrency: false }, ...(o.targetUnits ? { targetUnits: o.targetUnits } : {}) }), 'rate-tokens');
   // A sub-minute request layer has a token twin (TPS = TPM/60): measured with pairs of requests.
   const layerMs = requestLayerMs(k);
-  if (needTokens && layerMs > 0 && k.tokens) await run(tokenLayerProbe(k, { layerMs }), 'token-layer');
+  if (needTokens && layerMs > 0 && k.tokens && !tokenLayerIsBucket(k)) await run(tokenLayerProbe(k, { layerMs }), 'token-layer');
   if (only.has('max_output')) await run(maxOutputProbe(k), 'max-output');
   limits.sort((a, b) => LIMIT_NAMES.indexOf(a.name) - LIMIT_NAMES.indexOf(b.name));
   return {

@@ -201,6 +201,14 @@ export function requestLayerMs(k: Knowledge): number {
   return /^per (second|10 s)$/.test(windowName(w / 1000)) ? w : 0;
 }
 
+/**
+ * True when the request probe found a layer of about 10 s: its token twin (TPM/6) is then
+ * measured directly as the token bucket (see rateProbe), not with pairs (token-layer.ts).
+ */
+export function tokenLayerIsBucket(k: Knowledge): boolean {
+  return requestLayerMs(k) >= 3000;
+}
+
 export interface RateProbeOptions {
   dim: Dim;
   /** Findings wanted: rate, burst, window, concurrency (requests only). */
@@ -280,7 +288,14 @@ export function* rateProbe(k: Knowledge, o: RateProbeOptions): ProbeGen {
   // A sub-minute request layer (window B/r well under a minute) likely has a token twin
   // (TPS = TPM/60): a request larger than that layer passes only when the layer is full, so
   // token stages are spaced by 1.1 windows and the per-minute bucket is what they measure.
-  const layerMs = dim === 'tokens' ? requestLayerMs(k) : 0;
+  // A 10 s layer is different: a request larger than it (≈ TPM/6) passes only once per window, so
+  // the minute bucket behind it drains only if prompts exceed the layer (often beyond the
+  // context) and at a window per request (the budget: $0.45 of $0.50 at TPM 130k). Yet with
+  // prompts under the layer and the minute's refill, the two behave exactly as one bucket of the
+  // layer's capacity (the minute bucket never refuses first), as a request layer does: measured
+  // directly like requests, the layer's capacity is the token burst and its refill the TPM.
+  const direct = dim === 'tokens' && tokenLayerIsBucket(k);
+  const layerMs = dim === 'tokens' && !direct ? requestLayerMs(k) : 0;
   const gapFor = (n: number) => Math.max(reqR ? Math.ceil(n / (0.7 * reqR)) : 0, Math.ceil(1.1 * layerMs));
 
   // Ramp: floods from a full bucket until the first refusal in this dimension.
@@ -469,6 +484,13 @@ export function* rateProbe(k: Knowledge, o: RateProbeOptions): ProbeGen {
       if (k.concurrency !== undefined && kk + 1 > k.concurrency) break;
       const tau = Math.max(1, Math.round((kk + 1 - fit.B.mid) / fit.r.mid));
       reqs = [...flood(kk, 1), { offsetMs: tau, promptTokens: 1, maxTokens: 1 }];
+    } else if (direct) {
+      // A layer passes a single request larger than itself when full: two at once, summing to
+      // the midpoint capacity, each under it (the second passes iff both fit).
+      const xTok = Math.round(fit.B.mid);
+      const a = Math.ceil(xTok / 2);
+      if (a - 1 > maxPrompt || xTok - a < 2) break;
+      reqs = [...single(a - 1, 1), ...single(xTok - a - 1, 1)];
     } else {
       const xTok = Math.round(fit.B.mid);
       if (xTok - 1 > maxPrompt) break;
@@ -517,10 +539,24 @@ export function* rateProbe(k: Knowledge, o: RateProbeOptions): ProbeGen {
       unit: names.unit,
       ...(hdrLimit !== undefined ? { header: hdrLimit } : {}),
       ...(hdrLimit !== undefined && !verified
-        ? { note: `bucket capacity ${Math.round(burst.mid * 100) / 100} ≠ the header's ${hdrLimit}` }
-        : layerMs > 0
+        ? { note: `bucket capacity ${Math.round(burst.mid * 100) / 100} ≠ the header's ${hdrLimit}${direct ? `: the ${(requestLayerMs(k) / 1000).toFixed(1)} s token layer (a per-minute bucket behind it never refuses first)` : ''}` }
+        : direct
+          ? { note: `the ${(requestLayerMs(k) / 1000).toFixed(1)} s token layer's capacity (requests show a layer of that window; prompts stay under it, so a per-minute bucket behind it never refuses first and cannot be seen)` }
+          : layerMs > 0
           ? { note: `per-minute token bucket; requests show a ${(layerMs / 1000).toFixed(1)} s layer: its token twin (about ${Math.round((rate.mid * layerMs) / MINUTE)} tokens) is token_layer` }
           : {}),
+    });
+  }
+  if (direct) {
+    // The token bucket measured here is the layer itself.
+    findings.push({
+      name: 'token_layer',
+      value: Math.round(burst.mid),
+      low: Math.floor(burst.lo),
+      high: Math.ceil(burst.hi),
+      method: 'onset',
+      unit: 'tokens (sub-minute layer)',
+      note: `measured as the token bucket (prompts under the layer); window ≈ ${(burst.mid / (rate.mid / MINUTE) / 1000).toFixed(2)} s at the token rate (≈ ${Math.round(rate.mid)}/min)`,
     });
   }
   if (o.want.window) {

@@ -1,7 +1,8 @@
 /**
  * The probe in virtual time against the mock with limits unknown to the probe call (random
  * per seed): headers on and off, burst = refill, a per-second layer (RPS = RPM/60 and TPS =
- * TPM/60, both measured), burst ≠ refill (the mock's rpmCapacity / tpmCapacity, random per
+ * TPM/60, both measured), a per-10-s layer (RPM/6, TPM/6: the token layer measured as the token
+ * bucket, within the budget), burst ≠ refill (the mock's rpmCapacity / tpmCapacity, random per
  * seed, for requests and tokens at once), and a max-concurrency limit. Each limit within 5%
  * (context and concurrency exactly), within budget and request cap. Every case prints its
  * requests and simulated cost (docs/probe.md tables them):
@@ -19,7 +20,7 @@ const close = (got: number | undefined, want: number) => expect(Math.abs((got ??
 describe('probe in virtual time', () => {
   for (const seed of [1, 2, 3]) {
     for (const headers of [true, false]) {
-      for (const subMinute of ['none', '1s'] as const) {
+      for (const subMinute of ['none', '1s', '10s'] as const) {
         it(`seed ${seed}, headers ${headers ? 'on' : 'off'}, sub-minute ${subMinute}`, async () => {
           const rng = createRng(seed, 'probe-test');
           const rpm = rng.int(60, 150);
@@ -32,19 +33,26 @@ describe('probe in virtual time', () => {
           const wall = performance.now() - t;
           const L = r.limits;
           close(val(L, 'rpm')?.value, rpm);
-          close(val(L, 'burst')?.value, subMinute === '1s' ? rpm / 60 : rpm);
+          const perWindow = subMinute === '1s' ? 60 : subMinute === '10s' ? 6 : 1;
+          close(val(L, 'burst')?.value, rpm / perWindow);
           close(val(L, 'tpm')?.value, tpm);
           expect(val(L, 'context')?.value).toBe(contextWindow);
-          expect(val(L, 'sub_minute')?.note).toMatch(subMinute === '1s' ? /per second/ : /per minute/);
-          // The token twin of the per-second layer (TPS = TPM/60), measured by pairs of requests.
+          expect(val(L, 'sub_minute')?.note).toMatch(subMinute === '1s' ? /per second/ : subMinute === '10s' ? /per 10 s/ : /per minute/);
+          // The token twin of the layer: per second (TPS = TPM/60) by pairs of requests; per 10 s
+          // (TPM/6) as the token bucket itself (its capacity is then the token burst).
           if (subMinute === '1s') {
             close(val(L, 'token_layer')?.value, tpm / 60);
             expect(val(L, 'token_layer')?.method).toBe('bisection');
+          } else if (subMinute === '10s') {
+            close(val(L, 'token_layer')?.value, tpm / 6);
+            close(val(L, 'token_burst')?.value, tpm / 6);
+            expect(val(L, 'token_layer')?.method).toBe('onset');
           } else expect(val(L, 'token_layer')).toBeUndefined();
+          expect(r.undetermined.filter((u) => !u.startsWith('concurrency'))).toEqual([]);
           expect(r.spentUsd).toBeLessThanOrEqual(budgetUsd);
           expect(r.peakCommittedUsd).toBeLessThanOrEqual(budgetUsd);
           expect(r.requests).toBeLessThanOrEqual(maxRequests);
-          console.log(`| ${seed} | ${headers ? 'on' : 'off'} | ${subMinute} | rpm ${rpm}, burst ${(subMinute === '1s' ? rpm / 60 : rpm).toFixed(2)}, tpm ${tpm}${subMinute === '1s' ? `, tps ${(tpm / 60).toFixed(0)}` : ''}, ctx ${contextWindow} | ${L.filter((l) => ['rpm', 'burst', 'tpm', 'token_layer', 'context'].includes(l.name)).map((l) => `${l.name} ${l.value} (${l.method})`).join(', ')} | ${r.requests} | $${r.spentUsd.toFixed(4)} | ${(r.elapsedMs / 60000).toFixed(1)} min / ${wall.toFixed(0)} ms |`);
+          console.log(`| ${seed} | ${headers ? 'on' : 'off'} | ${subMinute} | rpm ${rpm}, burst ${(rpm / perWindow).toFixed(2)}, tpm ${tpm}${subMinute !== 'none' ? `, token layer ${(tpm / perWindow).toFixed(0)}` : ''}, ctx ${contextWindow} | ${L.filter((l) => ['rpm', 'burst', 'tpm', 'token_layer', 'context'].includes(l.name)).map((l) => `${l.name} ${l.value} (${l.method})`).join(', ')} | ${r.requests} | $${r.spentUsd.toFixed(4)} | ${(r.elapsedMs / 60000).toFixed(1)} min / ${wall.toFixed(0)} ms |`);
         });
       }
     }
