@@ -2,7 +2,9 @@
  * Sends one stage: every request at stage start + its offset, through a Dispatch on a Clock
  * (real or virtual), each only after the Budget reserved its worst case. The first request the
  * budget or the cap refuses ends the stage's sending (the rest are not sent); requests already
- * in flight finish. Failures of the target are outcomes in the summary, never throws.
+ * in flight finish. With `stage.maxInFlight`, a request due while that many are out waits for
+ * one to end (each attempt records how many were in flight when it was sent). Failures of the
+ * target are outcomes in the summary, never throws.
  */
 import type { Clock } from '../clock.js';
 import type { ChatMessage, Dispatch, PlannedRequest } from '../exec/ports.js';
