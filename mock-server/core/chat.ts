@@ -17,11 +17,10 @@ import { completionText, wordOffset } from './output.js';
 import { nextDue, stallFor } from './pacing.js';
 import { fingerprint } from './referee.js';
 import { faultyJson, JSON_CT, SSE_CT, type Reply, type ReplyStream } from './reply.js';
-import type { RuleName } from './rules.js';
 import { validateChatBody, type ValidationResult } from './validate.js';
 import { validateAnthropicBody } from './validate-anthropic.js';
 import { nativeSuccess, toNativeError, validateNativeBody } from './dashscope-native.js';
-import { errorReply, rateLimitHeadersFor, retryAfterHeaders } from './wire.js';
+import { errorReply, rateLimitedContext, rateLimitHeadersFor, retryAfterHeaders } from './wire.js';
 import { storeOutageReply } from '../store/outage.js';
 
 export { controlState, controlReset } from './control.js';
@@ -105,10 +104,9 @@ function rejection(core: MockCore, a: Extract<ChatAdmission, { ok: false }>, mod
   switch (d.kind) {
     case 'rate_limited': {
       withLimits(d.limits);
-      const rule: RuleName | 'burst' = d.rule ?? (d.dimension === 'requests' ? 'rpm' : 'tpm');
-      const waitMs = rule === 'concurrent' && d.waitMs === 0 ? 1000 : d.waitMs;
-      retryAfterHeaders(D, waitMs, h);
-      return { reply: errorReply(E.rateLimited({ model, org, rule, limit: trim3(d.limit), used: d.used, requested: d.requested, waitMs, requestId }), h), fatal: false };
+      const c = rateLimitedContext(d, model, org, requestId);
+      retryAfterHeaders(D, c.waitMs, h);
+      return { reply: errorReply(E.rateLimited(c), h), fatal: false };
     }
     case 'request_too_large':
       withLimits(d.limits);

@@ -4,7 +4,8 @@
  */
 import { formatGoDuration } from '../../src/protocol/duration.js';
 import { RATE_LIMIT_HEADER } from '../../src/protocol/openai.js';
-import type { DialectSpec, ErrorBody } from '../dialects/types.js';
+import type { DialectSpec, ErrorBody, RateLimitContext } from '../dialects/types.js';
+import type { AdmissionDecision } from './admission.js';
 import type { BucketView } from './bucket.js';
 import type { LimitsView } from './dialect-openai.js';
 import { JSON_CT, type Reply } from './reply.js';
@@ -62,6 +63,17 @@ export function rateLimitHeadersFor(d: DialectSpec, c: HeaderContext, into: Reco
       return into;
     }
   }
+}
+
+/**
+ * What a rate-limit 429 says: the rule it names and the wait it advises (a concurrency refusal
+ * has no refill to wait for: it advises 1 s). The HTTP reply and the simulated dispatch both
+ * render from this, so a simulated run records the same message and advice as a live one.
+ */
+export function rateLimitedContext(d: Extract<AdmissionDecision, { kind: 'rate_limited' }>, model: string, org: string, requestId: string): RateLimitContext {
+  const rule: RuleName | 'burst' = d.rule ?? (d.dimension === 'requests' ? 'rpm' : 'tpm');
+  const waitMs = rule === 'concurrent' && d.waitMs === 0 ? 1000 : d.waitMs;
+  return { model, org, rule, limit: Math.round(d.limit * 1000) / 1000, used: d.used, requested: d.requested, waitMs, requestId };
 }
 
 /** retry-after headers for a wait of `waitMs` in `d`'s style (seconds rounded up; ms as shown in the message). */

@@ -27,9 +27,10 @@ import type { Clock } from '../clock.js';
 import type { AttemptResult, Dispatch, PlannedRequest } from '../exec/ports.js';
 import { classify } from '../metrics/classify.js';
 import type { RateLimitHeaders } from '../metrics/record.js';
-import { OPENAI_ERROR } from '../protocol/openai.js';
+import { OPENAI_ERROR, parseRetryAfter } from '../protocol/openai.js';
 import { completionMs, tokenDueMs, tokensDueBy, type LimitsView, type MockCore, type Ticket } from '../../mock-server/core/index.js';
 import * as dialect from '../../mock-server/core/dialect-openai.js';
+import { rateLimitedContext, retryAfterHeaders } from '../../mock-server/core/wire.js';
 
 /** A clock with a callback wake-up (SimClock): the fast path. */
 interface CallbackClock extends Clock {
@@ -111,16 +112,20 @@ export class SimDispatch implements Dispatch {
   private rejection(req: PlannedRequest, startMs: number, d: Extract<ReturnType<MockCore['admit']>, { ok: false }>['decision'], model: string): AttemptResult {
     switch (d.kind) {
       case 'rate_limited': {
-        const r = this.error(
-          req,
-          startMs,
-          429,
-          d.dimension === 'tokens' ? OPENAI_ERROR.tokensType : OPENAI_ERROR.requestsType,
-          OPENAI_ERROR.rateLimitCode,
-          dialect.rateLimitMessage(d.dimension, model, this.org, d.limit, d.used, d.requested, d.waitMs),
-          rateLimitOf(d.limits),
-        );
-        r.retryAfterMs = Math.round(d.waitMs);
+        const c = rateLimitedContext(d, model, this.org, '');
+        const D = this.core.dialect;
+        if (D.family !== 'openai') {
+          // Simulation speaks the OpenAI wire (see run-target-sim.ts).
+          const r = this.error(req, startMs, 429, d.dimension === 'tokens' ? OPENAI_ERROR.tokensType : OPENAI_ERROR.requestsType, OPENAI_ERROR.rateLimitCode, dialect.rateLimitMessage(d.dimension, model, this.org, c.limit, c.used, c.requested, c.waitMs), rateLimitOf(d.limits));
+          r.retryAfterMs = Math.round(c.waitMs);
+          return r;
+        }
+        // Rendered as the HTTP mock renders it (same rule, message and advice), read back as a client reads the wire.
+        const e = D.errors.rateLimited(c).body as { error: { message: string; type: string; code: string } };
+        const r = this.error(req, startMs, 429, e.error.type, e.error.code, e.error.message, rateLimitOf(d.limits));
+        const h = retryAfterHeaders(D, c.waitMs, {});
+        const ra = parseRetryAfter((n) => h[n]);
+        if (ra !== undefined) r.retryAfterMs = ra;
         return r;
       }
       case 'request_too_large':

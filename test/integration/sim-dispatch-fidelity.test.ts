@@ -85,3 +85,63 @@ describe('SimDispatch ≡ HttpDispatch against the HTTP mock', () => {
     expect((sim as unknown as { core: MockCore }).core.state().rejected).toEqual(server.core.state().rejected);
   });
 });
+
+describe('SimDispatch ≡ HttpDispatch: the other rules a 429 can name', () => {
+  it('a per-second layer: the 429 names RPS and advises the same wait', async () => {
+    const opts = { profile: 'qwen2', model: MODEL, rpm: 600, tpm: 10_000_000, latency: LATENCY, seed: 5, enforcement: { subMinute: '1s' as const } };
+    const mockClock = new VirtualClock(0);
+    const server = await createMockServer({ ...opts, clock: mockClock, port: 0 });
+    const http = new HttpDispatch({ baseUrl: `${server.url}/v1`, dialect: 'openai', timeoutMs: 10_000, clock: new VirtualClock(0) });
+    const simClock = new SimClock(0);
+    const sim = new SimDispatch({ core: new MockCore({ ...opts, clock: simClock, epochMs: 0 }), clock: simClock, timeoutMs: 10_000 });
+    try {
+      const signal = new AbortController().signal;
+      const last: AttemptResult[] = [];
+      // 11 within 11 ms against 10 per second: the 11th is refused by the per-second bucket.
+      for (let i = 0; i < 11; i++) {
+        const req = request(100 + i, 50, 5);
+        const live = await http.send(req, 1, signal);
+        const p = sim.send(req, 1, signal);
+        simClock.advance(1); // the simulated round trip; the HTTP mock's time moves the same
+        mockClock.advance(1);
+        const simulated = await p;
+        expect(meaning(simulated), `request ${i}`).toEqual(meaning(live));
+        last.splice(0, 1, live);
+      }
+      expect(last[0]!.outcome).toBe('rate_limited_requests');
+      expect(last[0]!.errorMessage).toMatch(/per second/i);
+      expect(last[0]!.retryAfterMs).toBeGreaterThan(0);
+    } finally {
+      await http.close();
+      await server.close();
+    }
+  });
+
+  it('a concurrency cap: the 429 names concurrent requests and advises 1 s, as the HTTP mock does', async () => {
+    // Live: one slow request holds the only slot while a second is refused (real clock).
+    const slow = { ttftMs: 1500, tokensPerSecond: 1000, jitter: 0 };
+    const opts = { profile: 'qwen2', model: MODEL, rpm: 1000, tpm: 10_000_000, maxConcurrent: 1, latency: slow, seed: 5 };
+    const server = await createMockServer({ ...opts, port: 0 });
+    const http = new HttpDispatch({ baseUrl: `${server.url}/v1`, dialect: 'openai', timeoutMs: 10_000, clock: new VirtualClock(0) });
+    const simClock = new SimClock(0);
+    const sim = new SimDispatch({ core: new MockCore({ ...opts, clock: simClock, epochMs: 0 }), clock: simClock, timeoutMs: 10_000 });
+    try {
+      const signal = new AbortController().signal;
+      const holding = http.send(request(200, 50, 5), 1, signal);
+      await new Promise((r) => setTimeout(r, 300));
+      const live = await http.send(request(201, 50, 5), 1, signal);
+      void sim.send(request(200, 50, 5), 1, signal);
+      const refused = sim.send(request(201, 50, 5), 1, signal);
+      simClock.advance(1);
+      const simulated = await refused;
+      const said = (r: AttemptResult) => ({ status: r.status, outcome: r.outcome, errorCode: r.errorCode, errorMessage: r.errorMessage, retryAfterMs: r.retryAfterMs });
+      expect(said(live).outcome).toBe('rate_limited_requests');
+      expect(said(live).retryAfterMs).toBe(1000);
+      expect(said(simulated)).toEqual(said(live));
+      await holding;
+    } finally {
+      await http.close();
+      await server.close();
+    }
+  });
+});
