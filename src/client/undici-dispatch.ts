@@ -105,10 +105,11 @@ export class HttpDispatch implements Dispatch {
   }
 
   async close(): Promise<void> {
+    // Attempts still in flight keep their deadlines while the pool waits for them.
+    await this.pool.close();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = Infinity;
-    await this.pool.close();
   }
 
   // ---- internals used by Attempt --------------------------------------------------------------
