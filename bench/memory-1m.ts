@@ -19,8 +19,9 @@
  *                              [--live-rate 2500] [--only sim|live] [--keep] [--heap-snapshot]
  *                              [--heap-growing-percent 30]
  *
- * --heap-growing-percent N adds a second sim part whose child runs with that V8 flag (the old
- * generation may grow by N % of the live heap between full GCs instead of up to 4×).
+ * --heap-growing-percent N adds a second sim part and a second live part whose child runs with
+ * that V8 flag (the old generation may grow by N % of the live heap between full GCs instead of
+ * up to 4×).
  * Each part also reports the lowest heapUsed sample of its steady part (≈ the live heap after a
  * full GC) beside the peak: peak ÷ low is V8's heap growth between full GCs.
  *
@@ -279,6 +280,12 @@ async function main(): Promise<void> {
       const r = await runChild(['--part', 'live', String(liveRequests), String(liveRate), mock.url, ...pass], { MEM_SERVER_PID: String(mock.child.pid) });
       rows.push(report(r, `live ${liveRequests.toLocaleString('en-US')} req @ ${liveRate}/s vs HTTP mock`));
       if (r.heapSnapshot) console.log(`heap snapshot: ${r.heapSnapshot}`);
+      const hgp = opt('heap-growing-percent', '');
+      if (hgp) {
+        const flags = [`--heap-growing-percent=${hgp}`];
+        const r2 = await runChild(['--part', 'live', String(liveRequests), String(liveRate), mock.url, ...pass], { MEM_SERVER_PID: String(mock.child.pid) }, flags);
+        rows.push(report(r2, `live ${liveRequests.toLocaleString('en-US')} req @ ${liveRate}/s vs HTTP mock, node ${flags.join(' ')}`));
+      }
     } finally {
       mock.child.kill('SIGTERM');
     }
