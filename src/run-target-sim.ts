@@ -44,6 +44,7 @@ export function openSimTarget(scenario: Scenario, opts: SimTargetOptions = {}): 
   return {
     dispatch,
     clock,
+    startClock: () => {}, // virtual time does not pass during set-up
     core,
     model: model.id,
     dialect: 'openai',

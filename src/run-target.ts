@@ -21,6 +21,8 @@ export interface OpenTarget {
   dispatch: Dispatch;
   /** Run-relative clock: every timestamp of the run comes from it. */
   clock: Clock;
+  /** Sets the clock's t = 0 to now, right before the first send (a virtual clock is already there). */
+  startClock(): void;
   model: string;
   dialect: Dialect;
   pricing?: Pricing;
@@ -87,7 +89,7 @@ export async function openTarget(scenario: Scenario, opts: TargetOptions = {}): 
     const clock = runRelativeClock(base);
     const dispatch = await clientDispatch(scenario, opts, { baseUrl: t.baseUrl, apiKey, groupApiKeys, dialect: t.dialect, headers: t.headers, clock });
     const http = { chatUrl: `${t.baseUrl}/chat/completions`, headers: { 'content-type': 'application/json', ...authHeaders(t.dialect, apiKey), ...t.headers } };
-    return { dispatch, clock, http, model: t.model, dialect: t.dialect, pricing: t.pricing, simulated: false, drive: realDrive, close: async () => void (await dispatch.close?.()) };
+    return { dispatch, clock, startClock: clock.restart, http, model: t.model, dialect: t.dialect, pricing: t.pricing, simulated: false, drive: realDrive, close: async () => void (await dispatch.close?.()) };
   }
 
   const mock = await createMockServer({ ...mockOptions(scenario), host: '127.0.0.1', port: 0 });
@@ -100,6 +102,7 @@ export async function openTarget(scenario: Scenario, opts: TargetOptions = {}): 
   return {
     dispatch,
     clock,
+    startClock: clock.restart,
     model: model.id,
     dialect: 'openai',
     http: { chatUrl: `${mock.url}/v1/chat/completions`, headers: { 'content-type': 'application/json' } },

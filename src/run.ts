@@ -89,7 +89,6 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   // Before the target opens: its clock's origin is the run's t = 0.
   await shardRun?.waitForStart(opts.signal);
   const target = await openTarget(scenario, { env: opts.env, clock: opts.clock, scenarioDir: opts.scenarioDir });
-  shardRun?.markStart(target.clock.now(), target.simulated);
   try {
     const full = buildPlan(scenario, { model: target.model });
     // In simulation nothing reads the prompt text: skip synthesising it (most of the cost).
@@ -140,6 +139,9 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       });
 
       let execution: ExecutionResult;
+      // t = 0 is now, with set-up done (plan, report files): the first request is not born late.
+      target.startClock();
+      shardRun?.markStart(target.clock.now(), target.simulated);
       try {
         execution = await target.drive(
           scenario.engine === 'autocannon'

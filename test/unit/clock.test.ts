@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RealClock, VirtualClock } from '../../src/clock.js';
+import { runRelativeClock } from '../../src/exec/run-clock.js';
 
 describe('VirtualClock', () => {
   it('wakes sleepers in deadline order only when time reaches them', async () => {
@@ -58,5 +59,25 @@ describe('RealClock', () => {
     // A sleep on another signal is untouched.
     const other = new AbortController();
     await c.sleepUntil(c.now() + 2, other.signal);
+  });
+});
+
+describe('runRelativeClock', () => {
+  it('counts from its origin, and restart() moves t = 0 to now (set-up time is not run time)', async () => {
+    const base = new VirtualClock(1_000);
+    const run = runRelativeClock(base);
+    expect(run.now()).toBe(0);
+    base.advance(25); // opening reports, building the plan…
+    expect(run.now()).toBe(25);
+    run.restart();
+    expect(run.now()).toBe(0);
+    let woke = -1;
+    const p = run.sleepUntil(10).then(() => (woke = run.now()));
+    base.advance(9);
+    await Promise.resolve();
+    expect(woke).toBe(-1);
+    base.advance(1);
+    await p;
+    expect(woke).toBe(10);
   });
 });
