@@ -13,8 +13,8 @@
  * early retry; how early is recorded.
  * Burst peak: the most attempts of the tenant in any 1 s (sliding, exact).
  *
- * Pure bookkeeping over times passed in; memory is bounded (groups are kept in insertion
- * order and the oldest dropped past `maxGroups`).
+ * Pure bookkeeping over times passed in; memory is bounded (a fingerprint group is dropped when
+ * it succeeds; the rest are kept in insertion order and the oldest dropped past `maxGroups`).
  */
 
 export interface AttemptMeta {
@@ -58,6 +58,8 @@ export interface TenantLedger {
 }
 
 interface Group {
+  /** Its key in the tenant's map ('k:' idempotency key, 'f:' fingerprint). */
+  key: string;
   attempts: number;
   /** Clock time before which a retry is early; undefined: no advice. */
   retryAt: number | undefined;
@@ -114,6 +116,9 @@ const RETRYABLE = (s: number) => s === 408 || s === 409 || s === 429 || s >= 500
 class TenantBook {
   readonly ledger: TenantLedger;
   private readonly groups = new Map<string, Group>();
+  get held(): number {
+    return this.groups.size;
+  }
 
   /**
    * Drops the oldest tenth of the groups in one pass. Evicting one at a time from the front made
@@ -159,7 +164,7 @@ class TenantBook {
     else if (m.retryCount !== undefined) join = m.retryCount > 0 && g !== undefined;
     else join = g !== undefined && (RETRYABLE(g.lastStatus) || g.fatal);
     if (!join || !g) {
-      g = { attempts: 1, retryAt: undefined, lastStatus: 0, fatal: false };
+      g = { key: gk, attempts: 1, retryAt: undefined, lastStatus: 0, fatal: false };
       this.groups.delete(gk);
       this.groups.set(gk, g);
       L.retryGroups++;
@@ -188,8 +193,14 @@ class TenantBook {
     g.lastStatus = s;
     g.fatal = a.fatal === true;
     g.retryAt = a.retryAfterMs !== undefined ? now + a.retryAfterMs : undefined;
-    if (s >= 200 && s < 300) L.ok++;
-    else if (s === 429) {
+    if (s >= 200 && s < 300) {
+      L.ok++;
+      // A fingerprint group ends with its success: nothing joins it after a 2xx (joining needs a
+      // retryable or fatal last answer), so a healthy run keeps no groups at all. (An SDK retrying
+      // a stream cut after its 200 would open a new group: counted as a request, not a retry.)
+      // Idempotency-key groups stay: a repeated key is a retry whatever came before.
+      if (g.key.charCodeAt(0) === 102 /* f */ && this.groups.get(g.key) === g) this.groups.delete(g.key);
+    } else if (s === 429) {
       if (a.fatal) L.quotaOrTooLarge++;
       else L.rateLimited++;
     } else if (s >= 500) L.serverErrors++;
@@ -236,6 +247,13 @@ export class Referee {
   /** One attempt, arrival and answer at once (the virtual-time simulator). */
   record(m: AttemptMeta, a: AttemptAnswer): void {
     this.arrive(m).answer(a);
+  }
+
+  /** Retry groups held in memory, all tenants (diagnostics: a healthy run holds none). */
+  heldGroups(): number {
+    let n = 0;
+    for (const b of this.books.values()) n += b.held;
+    return n;
   }
 
   /** Copies of the per-tenant ledgers, by tenant. */

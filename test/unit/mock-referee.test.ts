@@ -46,6 +46,23 @@ describe('Referee', () => {
     expect(l.b).toMatchObject({ requests: 1, clientErrors: 1 });
   });
 
+  it('holds only the groups a retry could still join: a success ends a fingerprint group, not a key group', () => {
+    const clock = new VirtualClock(0);
+    const r = new Referee(() => clock.now());
+    for (let i = 0; i < 1000; i++) r.record({ tenant: 't', fingerprint: fingerprint('openai', `{"n":${i}}`) }, { status: 200 });
+    expect(r.heldGroups()).toBe(0);
+    const fp = fingerprint('openai', '{"n":"x"}');
+    r.record({ tenant: 't', fingerprint: fp }, { status: 429, retryAfterMs: 100 });
+    expect(r.heldGroups()).toBe(1); // waiting for its retry
+    clock.advance(100);
+    r.record({ tenant: 't', fingerprint: fp }, { status: 200 }); // the retry joins, then the group ends
+    expect(r.heldGroups()).toBe(0);
+    r.record({ tenant: 't', fingerprint: fp, idempotencyKey: 'k1' }, { status: 200 });
+    expect(r.heldGroups()).toBe(1); // a repeated key is a retry whatever came before
+    r.record({ tenant: 't', fingerprint: fp, idempotencyKey: 'k1' }, { status: 200 });
+    expect(r.ledger().t).toMatchObject({ requests: 1004, retries: 2, retryGroups: 1002 });
+  });
+
   it('burst peak is the most attempts in any sliding second', () => {
     const clock = new VirtualClock(0);
     const r = new Referee(() => clock.now());
