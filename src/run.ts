@@ -84,7 +84,8 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     throw new ConfigError('--shard: expected engine "chat" (a flood numbers its own requests and cannot be striped), found "autocannon"');
   }
   // Load the tokenizer's rank table now (0.1–1 s), not when the first request is built at t = 0.
-  countTokens('warm up', scenario.target.model ?? '');
+  // A simulation never synthesises prompt text (lean plan), so it never loads the table (~40 MB).
+  if (scenario.mode !== 'sim') countTokens('warm up', scenario.target.model ?? '');
   const shardRun = opts.shard ? new ShardRun({ scenario, shard: opts.shard, startAt: opts.startAt, runId: opts.runId }) : undefined;
   // Before the target opens: its clock's origin is the run's t = 0.
   await shardRun?.waitForStart(opts.signal);
