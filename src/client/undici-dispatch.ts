@@ -359,14 +359,8 @@ class Attempt {
       const { outcome, errorCode } = classify({ dialect: owner.dialect, status: this.status, ...err });
       const h = this.headers!;
       this.settle({
-        promptTokensEstimate: req.promptTokens,
-        maxTokens: req.maxTokens,
-        stream: req.stream,
-        startMs: this.startMs,
-        firstByteMs: this.firstByteMs,
         status: this.status,
         rateLimit: this.rateLimit,
-        endMs: owner.clock.now(),
         outcome,
         errorCode,
         errorMessage: err.message,
@@ -380,17 +374,10 @@ class Attempt {
 
   onError(err: unknown): void {
     if (this.settled) return;
-    const { req, owner } = this;
+    const { owner } = this;
     const timedOut = this.reason instanceof TimeoutSignal;
     const { outcome } = classify({ dialect: owner.dialect, transport: timedOut ? 'timeout' : 'network_error' });
     this.settle({
-      promptTokensEstimate: req.promptTokens,
-      maxTokens: req.maxTokens,
-      stream: req.stream,
-      startMs: this.startMs,
-      firstByteMs: this.firstByteMs,
-      firstTokenMs: this.firstTokenMs,
-      endMs: owner.clock.now(),
       outcome,
       errorCode: timedOut ? 'E_TIMEOUT' : errorCodeOf(err),
       errorMessage: timedOut ? `no complete response within ${owner.timeoutMs} ms` : String((err as Error)?.message ?? err),
@@ -401,17 +388,9 @@ class Attempt {
 
   /** A read body (200-class answer). */
   private finish(read: ReadResult): void {
-    const { req } = this;
     this.settle({
-      promptTokensEstimate: req.promptTokens,
-      maxTokens: req.maxTokens,
-      stream: req.stream,
-      startMs: this.startMs,
-      firstByteMs: this.firstByteMs,
-      firstTokenMs: this.firstTokenMs,
       status: this.status,
       rateLimit: this.rateLimit,
-      endMs: this.owner.clock.now(),
       outcome: read.outcome,
       errorCode: read.errorCode,
       errorMessage: read.errorMessage,
@@ -421,12 +400,23 @@ class Attempt {
     });
   }
 
-  private settle(r: AttemptResult): void {
+  /** Ends the attempt with what it came to; the request's sizes and the attempt's times are added here. */
+  private settle(r: Omit<AttemptResult, 'promptTokensEstimate' | 'maxTokens' | 'stream' | 'startMs' | 'firstByteMs' | 'firstTokenMs' | 'endMs'>): void {
+    const { req } = this;
     this.settled = true;
     this.owner.unlink(this);
     this.parser = undefined;
     this.chunks = undefined;
-    this.resolve(r);
+    this.resolve({
+      promptTokensEstimate: req.promptTokens,
+      maxTokens: req.maxTokens,
+      stream: req.stream,
+      startMs: this.startMs,
+      firstByteMs: this.firstByteMs,
+      firstTokenMs: this.firstTokenMs,
+      endMs: this.owner.clock.now(),
+      ...r,
+    });
   }
 
   /**
