@@ -29,6 +29,7 @@ export interface FloodRunOptions {
 export async function runFloodPhases(o: FloodRunOptions): Promise<ExecutionResult> {
   let nextId = 0;
   let attempts = 0;
+  const ran: ExecutionResult['phases'] = [];
   for (const phase of o.plan.phases) {
     if (o.stop.aborted) break;
     const rate = phase.kind === 'open' ? phase.groups.reduce((a, g) => a + (g.rate ?? 0), 0) : undefined;
@@ -39,7 +40,8 @@ export async function runFloodPhases(o: FloodRunOptions): Promise<ExecutionResul
     const bodies = requests.map((r) =>
       JSON.stringify({ model: r.model, messages: r.messages, max_tokens: r.maxTokens, stream: false }),
     );
-    o.onEvent?.({ type: 'phase-start', phase: phase.name, atMs: o.clock.now() });
+    const startMs = o.clock.now();
+    o.onEvent?.({ type: 'phase-start', phase: phase.name, atMs: startMs });
     const res = await runFlood({
       url: o.http.chatUrl,
       method: 'POST',
@@ -60,7 +62,9 @@ export async function runFloodPhases(o: FloodRunOptions): Promise<ExecutionResul
     });
     nextId += res.attempts;
     attempts += res.attempts;
+    // A flood of a fixed amount lasts as long as it took; a timed one, its duration.
+    ran.push({ name: phase.name, startMs, durationMs: phase.maxRequests !== undefined ? o.clock.now() - startMs : phase.durationMs });
     o.onEvent?.({ type: 'phase-end', phase: phase.name, atMs: o.clock.now() });
   }
-  return { interrupted: o.stop.aborted, requests: nextId, attempts, dropped: 0, peakInFlight: 0, endMs: o.clock.now() };
+  return { interrupted: o.stop.aborted, requests: nextId, attempts, dropped: 0, peakInFlight: 0, endMs: o.clock.now(), phases: ran };
 }

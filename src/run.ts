@@ -165,7 +165,11 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
         series.flush();
       }
       const { interrupted } = execution;
-      collector.setTotalDuration(interrupted ? execution.endMs : Math.max(plan.totalDurationMs, 1));
+      // Rates are per second of phase as it ran: a phase that ends when its work is done (a
+      // closed `requests` phase) lasted as long as it took, not its 10-minute ceiling.
+      for (const p of execution.phases) collector.addPhase(p.name, p.startMs, p.durationMs);
+      const ranMs = execution.phases.reduce((a, p) => a + p.durationMs, 0);
+      collector.setTotalDuration(interrupted ? execution.endMs : Math.max(ranMs, 1));
       const summaries = collector.summaries({ interrupted, simulated: target.simulated });
       if (shardRun) await shardRun.finish(outDir, { collector, execution, simulated: target.simulated });
       await reports.writeSummary(summaries);

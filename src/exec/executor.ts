@@ -42,6 +42,11 @@ export interface ExecutionResult {
   dropped: number;
   peakInFlight: number;
   endMs: number;
+  /**
+   * The phases as they ran: start (shifted by earlier phases that ended when done) and duration
+   * (planned, except a phase that ends when its work is done: how long it took).
+   */
+  phases: { name: string; startMs: number; durationMs: number }[];
 }
 
 /** Yield to I/O after this many back-to-back dispatches when behind schedule. */
@@ -240,16 +245,19 @@ export async function execute(opts: ExecutorOptions): Promise<ExecutionResult> {
     if (phase.endsWhenDone) shiftMs += clock.now() - end;
   };
 
+  const ran: ExecutionResult['phases'] = [];
   for (const phase of plan.phases) {
     if (stop?.aborted) break;
+    const startMs = phase.startMs + shiftMs;
     try {
-      await clock.sleepUntil(phase.startMs + shiftMs, stop);
+      await clock.sleepUntil(startMs, stop);
     } catch {
       break;
     }
     opts.onEvent?.({ type: 'phase-start', phase: phase.name, atMs: clock.now() });
     if (phase.kind === 'open') await runOpen(phase);
     else await runClosed(phase);
+    ran.push({ name: phase.name, startMs, durationMs: phase.endsWhenDone ? Math.max(0, clock.now() - startMs) : phase.durationMs });
     opts.onEvent?.({ type: 'phase-end', phase: phase.name, atMs: clock.now() });
   }
 
@@ -269,6 +277,7 @@ export async function execute(opts: ExecutorOptions): Promise<ExecutionResult> {
     dropped,
     peakInFlight: inFlight.maxSeen,
     endMs: clock.now(),
+    phases: ran,
   };
 }
 
