@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RealClock } from '../../src/clock.js';
+import { RealClock, type Clock } from '../../src/clock.js';
 import { HttpDispatch } from '../../src/client/undici-dispatch.js';
 import type { AttemptResult, PlannedRequest } from '../../src/exec/ports.js';
 import { runRelativeClock } from '../../src/exec/run-clock.js';
@@ -54,15 +54,23 @@ cases.set('503-text', (_q, res) => {
   res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '2' });
   res.end('upstream overloaded, try later');
 });
-cases.set('sse', (_q, res) => {
+// Paced by the client's own stamps (not by sleeps a loaded machine can swallow): the empty
+// delta goes with the headers; 'Hel' only once the client has stamped its first byte; the rest
+// only once it has stamped something after 'Hel' (its first token), plus 5 ms.
+let helloSentAt = NaN;
+cases.set('sse', async (_q, res) => {
+  const c0 = clockCalls; // the attempt's start is already stamped
   res.writeHead(200, { 'content-type': 'text/event-stream', 'x-ratelimit-remaining-tokens': '100' });
   res.write(chunk(''));
+  await until(() => clockCalls >= c0 + 1).catch(() => {});
+  await new Promise((r) => setTimeout(r, 5));
+  helloSentAt = runClock.now();
   res.write(chunk('Hel'));
-  setTimeout(() => {
-    res.write(chunk('lo'));
-    res.write(chunk(undefined, { prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 }));
-    res.end('data: [DONE]\n\n');
-  }, 5);
+  await until(() => clockCalls >= c0 + 2, 1_000).catch(() => {});
+  await new Promise((r) => setTimeout(r, 5));
+  res.write(chunk('lo'));
+  res.write(chunk(undefined, { prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 }));
+  res.end('data: [DONE]\n\n');
 });
 cases.set('sse-no-usage', (_q, res) => {
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' });
@@ -120,7 +128,10 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
-const clock = runRelativeClock(new RealClock());
+const runClock = runRelativeClock(new RealClock());
+/** Every stamp the dispatch takes is counted, so a server can wait for the client to have taken one. */
+let clockCalls = 0;
+const clock: Clock = { now: () => (clockCalls++, runClock.now()), sleepUntil: (t, signal) => runClock.sleepUntil(t, signal) };
 
 /** Resolves once `cond` holds (polled every 5 ms), or rejects after `ms`. */
 async function until(cond: () => boolean, ms = 5_000): Promise<void> {
@@ -230,7 +241,8 @@ describe('HttpDispatch: answers become attempt results', () => {
   it('SSE: first token at the first non-empty delta, usage from the final chunk', async () => {
     const r = await send('sse', req(true));
     expect(r.firstTokenMs).toBeTypeOf('number');
-    expect(r.endMs - r.firstTokenMs!).toBeGreaterThanOrEqual(3);
+    expect(r.firstTokenMs!).toBeGreaterThanOrEqual(helloSentAt); // not at the empty delta before it
+    expect(r.endMs - r.firstTokenMs!).toBeGreaterThanOrEqual(5); // nor at the end
     const m = meaning(r);
     expect(m).toMatchObject({ status: 200, outcome: 'ok', promptTokens: 9, completionTokens: 2, stream: true, rateLimit: { remainingTokens: 100 } });
     expect(m.bytesIn).toBeGreaterThan(100);
