@@ -24,12 +24,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { loadavg, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import type { AttemptResult } from '../src/exec/ports.js';
+import { cpuMicros, listeningUrl } from './child.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string): string => {
@@ -53,17 +53,6 @@ const COMPLETION = JSON.stringify({
 
 // ---- shared helpers -------------------------------------------------------------------------
 
-/** utime + stime of a process in µs (Linux), or undefined. */
-function cpuMicros(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // USER_HZ = 100
-  } catch {
-    return undefined;
-  }
-}
 
 function pct(sorted: Float64Array | number[], q: number): number {
   if (sorted.length === 0) return NaN;
@@ -434,20 +423,7 @@ async function clientAutocannon(url: string, connections: number, durationS: num
 const self = fileURLToPath(import.meta.url);
 
 function startServer(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [...process.execArgv, self, '--serve'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error('server did not start')), 20_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /LISTENING (\S+)/.exec(buf);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1]! });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
+  return listeningUrl(spawn(process.execPath, [...process.execArgv, self, '--serve'], { stdio: ['ignore', 'pipe', 'inherit'] }), 'server');
 }
 
 function runClient(clientArgs: string[], serverPidArg: number, hardKillS: number): Promise<ClientResult> {

@@ -34,6 +34,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeHeapSnapshot } from 'node:v8';
+import { listeningUrl } from './child.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string): string => {
@@ -166,20 +167,7 @@ function spawnChild(childArgs: string[], env: Record<string, string> = {}, nodeF
 }
 
 function startMock(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawnChild(['--serve']);
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error('mock did not start')), 20_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /LISTENING (\S+)/.exec(buf);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1]! });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`mock exited with ${code}`)));
-  });
+  return listeningUrl(spawnChild(['--serve']), 'mock');
 }
 
 function runChild(childArgs: string[], env: Record<string, string> = {}, nodeFlags: string[] = []): Promise<PartResult> {

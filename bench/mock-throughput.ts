@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { cpuMicros, listeningUrl } from './child.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number): number => {
@@ -110,19 +111,7 @@ function startServer(kind: string, env: Record<string, string> = {}, nodeArgs: s
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error(`${kind} server did not start`)), 20_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /LISTENING (\S+)/.exec(buf);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1]! });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
-  });
+  return listeningUrl(child, `${kind} server`);
 }
 
 function stop(s: Started): Promise<void> {
@@ -134,16 +123,6 @@ function stop(s: Started): Promise<void> {
   });
 }
 
-/** utime + stime of a process in µs (Linux), or undefined. */
-function cpuMicros(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // USER_HZ = 100
-  } catch {
-    return undefined;
-  }
-}
 
 interface Result {
   name: string;
