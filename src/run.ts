@@ -87,7 +87,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   // A simulation never synthesises prompt text (lean plan), so it never loads the table (~40 MB).
   if (scenario.mode !== 'sim') countTokens('warm up', scenario.target.model ?? '');
   const shardRun = opts.shard ? new ShardRun({ scenario, shard: opts.shard, startAt: opts.startAt, runId: opts.runId }) : undefined;
-  // Before the target opens: its clock's origin is the run's t = 0.
+  // Shards wait for their common start time before setting anything up.
   await shardRun?.waitForStart(opts.signal);
   const target = await openTarget(scenario, { env: opts.env, clock: opts.clock, scenarioDir: opts.scenarioDir });
   try {

@@ -3,7 +3,7 @@
  *   const shard = new ShardRun({ scenario, shard: spec, startAt });
  *   await shard.waitForStart(signal);             // before the target opens: sleeps until --start-at
  *   const plan = shard.plan(buildPlan(…));         // this shard's indices only, global ids
- *   shard.markStart(target.clock.now(), simulated) // right after the run clock exists: t = 0's epoch, skew
+ *   shard.markStart(target.clock.now(), simulated) // as the run clock starts: t = 0's epoch, skew
  *   …execute…
  *   await shard.finish(outDir, { collector, execution, simulated }) // shard.json + metrics.json
  */
