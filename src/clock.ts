@@ -9,7 +9,8 @@ export interface Clock {
   sleepUntil(t: number, signal?: AbortSignal): Promise<void>;
 }
 
-function abortError(signal: AbortSignal): unknown {
+/** What a sleep rejects with when its signal aborts: the signal's reason, else an AbortError. */
+export function abortError(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('aborted', 'AbortError');
 }
 
@@ -33,8 +34,8 @@ export class RealClock implements Clock {
     if (signal?.aborted) return Promise.reject(abortError(signal));
     if (performance.now() >= t) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      const s = new Sleep(t, resolve, reject, signal);
-      if (signal) sleepsOn(signal).add(s);
+      const s = new Sleep(t, resolve, reject);
+      if (signal) s.forget = whenAborted(signal, (e) => s.cancel(e));
       s.tick();
     });
   }
@@ -63,25 +64,32 @@ function takeSpin(ms: number): boolean {
   return true;
 }
 
-/** Sleeps waiting on each signal; the signal's one listener rejects them all. */
-const sleepsBySignal = new WeakMap<AbortSignal, Set<Sleep>>();
+const waitersBySignal = new WeakMap<AbortSignal, Set<(reason: unknown) => void>>();
 
-function sleepsOn(signal: AbortSignal): Set<Sleep> {
-  let set = sleepsBySignal.get(signal);
+/**
+ * Calls `cancel` with the abort reason if `signal` aborts; returns the function that forgets it.
+ * One listener per signal however many wait on it: an executor hands the same stop signal to
+ * thousands of sleeps at once, and a listener each would trip Node's MaxListeners warning and
+ * cost an add/remove pair per sleep. Both clocks use it.
+ */
+export function whenAborted(signal: AbortSignal, cancel: (reason: unknown) => void): () => void {
+  let set = waitersBySignal.get(signal);
   if (!set) {
-    const sleeps = (set = new Set<Sleep>());
-    sleepsBySignal.set(signal, sleeps);
+    const waiters = (set = new Set());
+    waitersBySignal.set(signal, waiters);
     signal.addEventListener(
       'abort',
       () => {
-        const err = abortError(signal);
-        for (const s of sleeps) s.cancel(err);
-        sleeps.clear();
+        const reason = abortError(signal);
+        for (const c of waiters) c(reason);
+        waiters.clear();
       },
       { once: true },
     );
   }
-  return set;
+  const waiters = set;
+  waiters.add(cancel);
+  return () => void waiters.delete(cancel);
 }
 
 /** One pending RealClock.sleepUntil. */
@@ -90,12 +98,13 @@ class Sleep {
   private immediate: NodeJS.Immediate | undefined;
   /** Granted spin time (charged once, for the whole remainder). */
   private spinning = false;
+  /** Stops listening for the signal's abort (set when there is a signal). */
+  forget: (() => void) | undefined;
 
   constructor(
     private readonly t: number,
     private readonly resolve: () => void,
     private readonly reject: (e: unknown) => void,
-    private readonly signal: AbortSignal | undefined,
   ) {}
 
   readonly tick = (): void => {
@@ -103,7 +112,7 @@ class Sleep {
     this.immediate = undefined;
     const left = this.t - performance.now();
     if (left <= 0) {
-      if (this.signal) sleepsBySignal.get(this.signal)?.delete(this);
+      this.forget?.();
       this.resolve();
       return;
     }
@@ -143,16 +152,21 @@ export class VirtualClock implements Clock {
     if (signal?.aborted) return Promise.reject(abortError(signal));
     if (t <= this.t) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      const entry = { t, seq: this.seq++, resolve: () => resolve() };
-      this.sleepers.push(entry);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          this.sleepers = this.sleepers.filter((s) => s !== entry);
-          reject(abortError(signal));
+      const forget = signal
+        ? whenAborted(signal, (e) => {
+            this.sleepers = this.sleepers.filter((s) => s !== entry);
+            reject(e);
+          })
+        : undefined;
+      const entry = {
+        t,
+        seq: this.seq++,
+        resolve: () => {
+          forget?.();
+          resolve();
         },
-        { once: true },
-      );
+      };
+      this.sleepers.push(entry);
     });
   }
 

@@ -28,11 +28,7 @@
  * are delivered. `drain: 'macrotask'` is the slow, assumption-free mode; a test checks both
  * give byte-identical reports.
  */
-import type { Clock } from '../clock.js';
-
-function abortError(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('aborted', 'AbortError');
-}
+import { abortError, whenAborted, type Clock } from '../clock.js';
 
 /** A clock the driver can pump. */
 export interface DrivableClock extends Clock {
@@ -90,45 +86,20 @@ export class SimClock implements DrivableClock {
         this.push({ t, seq: this.seq++, fn: resolve });
         return;
       }
-      const sleepers = this.sleepersOf(signal);
       const w: Wake = {
         t,
         seq: this.seq++,
         fn: () => {
-          sleepers.delete(cancel);
+          forget();
           resolve();
         },
       };
-      const cancel = () => {
+      const forget = whenAborted(signal, (e) => {
         w.fn = undefined;
-        reject(abortError(signal));
-      };
-      sleepers.add(cancel);
+        reject(e);
+      });
       this.push(w);
     });
-  }
-
-  /**
-   * One abort listener per signal, however many sleep on it: thousands of requests wait on the
-   * run's signal at once (retry and pacing waits), and a listener each would trip Node's
-   * MaxListeners leak warning and make an abort O(n) listener removals.
-   */
-  private readonly sleepers = new WeakMap<AbortSignal, Set<() => void>>();
-  private sleepersOf(signal: AbortSignal): Set<() => void> {
-    let set = this.sleepers.get(signal);
-    if (!set) {
-      const s = (set = new Set());
-      this.sleepers.set(signal, s);
-      signal.addEventListener(
-        'abort',
-        () => {
-          for (const cancel of s) cancel();
-          s.clear();
-        },
-        { once: true },
-      );
-    }
-    return set;
   }
 
   nextWake(): number | undefined {

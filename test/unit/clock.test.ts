@@ -81,3 +81,27 @@ describe('runRelativeClock', () => {
     expect(woke).toBe(10);
   });
 });
+
+describe('whenAborted (both clocks)', () => {
+  it('VirtualClock: many sleeps on one signal, one listener; an abort rejects the pending ones only', async () => {
+    const c = new VirtualClock(0);
+    const ac = new AbortController();
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const done = c.sleepUntil(5, ac.signal);
+      const pending = Array.from({ length: 50 }, (_, i) => c.sleepUntil(10 + i, ac.signal));
+      c.set(5);
+      await expect(done).resolves.toBeUndefined();
+      ac.abort(new Error('stop'));
+      const settled = await Promise.allSettled(pending);
+      expect(settled.every((s) => s.status === 'rejected' && (s.reason as Error).message === 'stop')).toBe(true);
+      expect(c.nextWake()).toBeUndefined();
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});
