@@ -564,8 +564,8 @@ export function* rateProbe(k: Knowledge, o: RateProbeOptions): ProbeGen {
     findings.push({
       name: 'sub_minute',
       value: Math.round(sec * 1000) / 1000,
-      low: Math.max(0, burst.lo / fit.r.hi / 1000),
-      high: burst.hi / Math.max(fit.r.lo, 1e-12) / 1000,
+      low: Math.floor(Math.max(0, burst.lo / fit.r.hi / 1000) * 1000) / 1000,
+      high: Math.ceil((burst.hi / Math.max(fit.r.lo, 1e-12) / 1000) * 1000) / 1000,
       method: 'derived',
       unit: `s (${dim} burst / refill)`,
       note: windowName(sec),

@@ -46,6 +46,8 @@ describe('probe live against the HTTP mock', () => {
     expect(rel(val(live.limits, 'rpm')?.value, rpm)).toBeLessThanOrEqual(0.05);
     expect(rel(val(live.limits, 'burst')?.value, rpm / 6)).toBeLessThanOrEqual(0.05);
     expect(val(live.limits, 'sub_minute')?.note).toMatch(/per 10 s/);
+    // Bounds as a reader sees them in limits.json and on the console: to the millisecond, not 14 digits.
+    for (const b of [val(live.limits, 'sub_minute')?.low, val(live.limits, 'sub_minute')?.high]) expect(String(b)).toMatch(/^\d+(\.\d{1,3})?$/);
     expect(val(sim.limits, 'sub_minute')?.note).toMatch(/per 10 s/);
     expect(live.requests).toBeLessThanOrEqual(probeOpts.maxRequests);
     expect(live.spentUsd).toBeLessThanOrEqual(probeOpts.budgetUsd);
